@@ -1,0 +1,5 @@
+"""``python -m stegokit``."""
+
+from .cli import main
+
+main()

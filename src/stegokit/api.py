@@ -1,0 +1,217 @@
+"""The library API behind every command: hide and recover text and files.
+
+Each function takes a cover as a path, a ``PIL.Image.Image`` or a uint8 array, and secrets as
+arguments (a passphrase, or a recipient's public key / the reader's private key).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import container, crypto, images
+from .codecs import lsb
+from .container import Payload
+from .errors import CapacityError, InputError
+from .images import Picture
+from .metrics import psnr
+
+
+@dataclass(frozen=True)
+class EmbedResult:
+    """A stego image and how it was made."""
+
+    picture: Picture
+    method: str
+    bits: int
+    encrypted: bool
+    stored_bytes: int
+    capacity: int
+    changed: int
+    psnr: float
+
+    @property
+    def pixels(self) -> np.ndarray:
+        return self.picture.pixels
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        return self.picture.notices
+
+    def save(self, path: str | os.PathLike, *, force: bool = False) -> None:
+        """Write the stego image (format from the extension; lossy formats refused)."""
+        images.save(self.picture, path, force=force)
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """A recovered payload and how it was stored."""
+
+    payload: Payload
+    method: str
+    bits: int
+    encrypted: bool
+    notices: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return self.payload.text
+
+
+def as_payload(message: str | bytes | Payload, filename: str | None = None) -> Payload:
+    """Text for ``str``; a file (named ``filename``) for ``bytes``."""
+    if isinstance(message, Payload):
+        return message
+    if isinstance(message, str):
+        return Payload.from_text(message)
+    return Payload(bytes(message), "file", filename or "")
+
+
+def file_payload(path: str | os.PathLike) -> Payload:
+    """A file's bytes and base name as a payload."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"{os.fspath(path)}: cannot read ({exc.strerror})") from None
+    return Payload(data, "file", Path(path).name)
+
+
+def make_lock(passphrase: str | bytes | None = None, recipient: bytes | None = None,
+              kdf: crypto.KdfParams = crypto.DEFAULT_KDF) -> tuple[bytes, crypto.Keys] | None:
+    """The key block and keys that seal a payload, or None for a plain one."""
+    if passphrase is not None and recipient is not None:
+        raise InputError("give a passphrase or a recipient, not both")
+    if recipient is not None:
+        return crypto.recipient_key_block(recipient)
+    if passphrase is not None:
+        if not passphrase:
+            raise InputError("the passphrase is empty")
+        return crypto.passphrase_key_block(passphrase, params=kdf)
+    return None
+
+
+def make_unlock(passphrase: str | bytes | None = None,
+                private_key: bytes | None = None) -> Callable[[bytes], crypto.Keys] | None:
+    """The function that turns a key block into keys, or None without a secret."""
+    if passphrase is None and private_key is None:
+        return None
+    return lambda block: crypto.open_key_block(block, passphrase=passphrase,
+                                               private_key=private_key)
+
+
+def _capacity_error(payload: Payload, picture: Picture, bits: int,
+                    encrypted: bool) -> CapacityError:
+    limit = lsb.capacity(picture.pixels.shape, bits, encrypted=encrypted, name=payload.name)
+    more = " (try a larger --bits)" if bits < 4 else ""
+    return CapacityError(
+        f"the message is {len(payload.data)} bytes; this cover holds at most {limit} bytes "
+        f"at {bits} bit(s) per channel{' encrypted' if encrypted else ''}{more}"
+    )
+
+
+def embed_text(
+    cover,
+    message: str | bytes | Payload,
+    *,
+    filename: str | None = None,
+    bits: int = 1,
+    passphrase: str | bytes | None = None,
+    recipient: bytes | None = None,
+    kdf: crypto.KdfParams = crypto.DEFAULT_KDF,
+    rng: np.random.Generator | int | None = None,
+) -> EmbedResult:
+    """Hide a text (``str``) or a file (``bytes`` with ``filename``) in a cover with the LSB codec.
+
+    Parameters
+    ----------
+    cover : path, PIL.Image.Image or ndarray (H, W[, C]) uint8
+    message : str, bytes or Payload
+    bits : int
+        Low bits per colour value, 1 (default, least visible) to 4.
+    passphrase, recipient : optional
+        Encrypt with a passphrase, or seal to a recipient's 32-byte X25519 public key.
+    kdf : KdfParams
+        Argon2id cost for a passphrase.
+    rng : Generator or seed, optional
+
+    Returns
+    -------
+    EmbedResult
+        ``.save(path)`` writes it; ``.pixels`` are the stego values.
+    """
+    if bits not in lsb.BITS:
+        raise InputError("--bits must be 1, 2, 3 or 4")
+    picture = images.load(cover)
+    payload = as_payload(message, filename)
+    lock = make_lock(passphrase, recipient, kdf)
+    data = container.pack(payload, codec=container.CODEC_LSB, param=bits, lock=lock)
+    encrypted = lock is not None
+    stored = len(data) - (crypto.KEY_BLOCK_SIZE if encrypted else 0)
+    if stored > lsb.room(picture.pixels.shape, bits, encrypted=encrypted):
+        raise _capacity_error(payload, picture, bits, encrypted)
+    pixels, changed = lsb.embed(picture.pixels, data, bits=bits,
+                                keys=lock[1] if lock else None, rng=rng)
+    return EmbedResult(
+        picture=picture.with_pixels(pixels),
+        method="lsb",
+        bits=bits,
+        encrypted=encrypted,
+        stored_bytes=len(data),
+        capacity=lsb.capacity(picture.pixels.shape, bits, encrypted=encrypted,
+                              name=payload.name),
+        changed=changed,
+        psnr=psnr(picture.pixels, pixels),
+    )
+
+
+def extract_text(stego, *, passphrase: str | bytes | None = None,
+                 private_key: bytes | None = None) -> Extraction:
+    """Recover what :func:`embed_text` hid; the bit depth and encryption are detected.
+
+    Raises NoPayloadError (nothing found) or AuthenticationError (wrong secret, damaged data).
+    """
+    picture = images.load(stego)
+    found = lsb.extract(picture.pixels, unlock=make_unlock(passphrase, private_key))
+    return Extraction(found.payload, container.CODEC_NAMES[found.codec], found.param,
+                      found.encrypted, picture.notices)
+
+
+@dataclass(frozen=True)
+class CapacityReport:
+    """Exact payload bytes each method holds in a cover (incompressible data)."""
+
+    width: int
+    height: int
+    mode: str
+    lsb: dict[int, int]
+    lsb_encrypted: dict[int, int]
+
+    def to_dict(self) -> dict:
+        return {
+            "width": self.width,
+            "height": self.height,
+            "mode": self.mode,
+            "lsb": {str(bits): n for bits, n in self.lsb.items()},
+            "lsb_encrypted": {str(bits): n for bits, n in self.lsb_encrypted.items()},
+        }
+
+
+def capacity(cover, *, filename: str = "") -> CapacityReport:
+    """How many payload bytes fit, for each bit depth, plain and encrypted.
+
+    A file payload also stores its name: pass ``filename`` to count it.
+    """
+    picture = images.load(cover)
+    shape = picture.pixels.shape
+    return CapacityReport(
+        width=shape[1],
+        height=shape[0],
+        mode=picture.mode,
+        lsb={b: lsb.capacity(shape, b, encrypted=False, name=filename) for b in lsb.BITS},
+        lsb_encrypted={b: lsb.capacity(shape, b, encrypted=True, name=filename)
+                       for b in lsb.BITS},
+    )

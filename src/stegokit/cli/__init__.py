@@ -1,0 +1,84 @@
+"""The ``stegokit`` command line: a thin Typer layer over the library.
+
+``main()`` runs the app; the :class:`_Guarded` group turns every :class:`StegokitError` into
+one line on stderr and its exit code (see :class:`ExitStatus`). ``--debug`` or
+``STEGOKIT_DEBUG=1`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import os
+
+import typer
+from typer.core import TyperGroup
+
+from .. import __version__
+from ..errors import StegokitError
+from . import capacity, demo, text
+from .common import ExitStatus, error_line
+
+
+def _debugging(ctx: typer.Context) -> bool:
+    return bool(ctx.params.get("debug")) or os.environ.get("STEGOKIT_DEBUG") == "1"
+
+
+class _Guarded(TyperGroup):
+    """A group that maps errors raised by any subcommand to exit codes."""
+
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except StegokitError as exc:
+            if _debugging(ctx):
+                raise
+            error_line(str(exc))
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            error_line("interrupted")
+            ctx.exit(ExitStatus.INTERRUPTED)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except Exception as exc:
+            if _debugging(ctx):
+                raise
+            error_line(f"internal error: {exc!r} (run with --debug to see the traceback)")
+            ctx.exit(ExitStatus.ERROR)
+
+
+app = typer.Typer(
+    cls=_Guarded,
+    name="stegokit",
+    help="Hide text, files and images inside images, and find them again.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"stegokit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks (or STEGOKIT_DEBUG=1)."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Hide text, files and images inside images, and find them again.
+
+    Exit codes: 0 success, 1 error, 2 usage, 3 no hidden message, 4 authentication failed.
+    """
+
+
+app.add_typer(text.app)
+app.add_typer(capacity.app)
+app.add_typer(demo.app)
+
+
+def main() -> None:
+    """Entry point of the ``stegokit`` console script."""
+    app()

@@ -1,0 +1,164 @@
+"""``embed-text`` and ``extract-text``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .. import api, images
+from ..container import Payload
+from ..errors import InputError, OutputError
+from .common import (
+    AskPassphrase,
+    Force,
+    JsonOut,
+    PassphraseFile,
+    console,
+    format_psnr,
+    notice,
+    print_json,
+    read_passphrase,
+)
+
+app = typer.Typer()
+
+
+def _read_message(message: str | None, message_file: Path | None, file: Path | None) -> Payload:
+    given = [x for x in (message, message_file, file) if x is not None]
+    if len(given) != 1:
+        raise typer.BadParameter("give the message with exactly one of -m, --message-file, --file")
+    if message is not None:
+        return Payload.from_text(message)
+    if file is not None:
+        return api.file_payload(file)
+    raw = sys.stdin.buffer.read() if str(message_file) == "-" else None
+    if raw is None:
+        try:
+            raw = message_file.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{message_file}: cannot read ({exc.strerror})") from None
+    try:
+        return Payload.from_text(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{message_file}: not UTF-8 text; hide binary files with --file"
+        ) from None
+
+
+def check_output(output: Path, force: bool) -> None:
+    """Fail early, before any slow work, if the output cannot be written."""
+    images.output_format(output)
+    if output.exists() and not force:
+        raise OutputError(f"{output} exists; use --force to overwrite it")
+
+
+@app.command("embed-text")
+def embed_text(
+    cover: Annotated[Path, typer.Argument(help="The cover image (any format Pillow reads).")],
+    output: Annotated[Path, typer.Option(
+        "-o", "--output", help="Where to write the stego image: .png, .bmp, .tiff or .webp.")],
+    message: Annotated[str | None, typer.Option(
+        "-m", "--message", help="The text to hide.")] = None,
+    message_file: Annotated[Path | None, typer.Option(
+        "--message-file", help="Read the text to hide from this file ('-' for stdin).")] = None,
+    file: Annotated[Path | None, typer.Option(
+        "--file", help="Hide any file (its name is stored too).", dir_okay=False)] = None,
+    bits: Annotated[int, typer.Option(
+        "--bits", "-b", min=1, max=4,
+        help="Low bits used per colour value: 1 hides best, 4 holds four times more.")] = 1,
+    passphrase: AskPassphrase = False,
+    passphrase_file: PassphraseFile = None,
+    force: Force = False,
+    json_out: JsonOut = False,
+) -> None:
+    """Hide a text message or a file in an image.
+
+    The cover is never modified. With a passphrase the payload is encrypted (AES-256-CBC +
+    HMAC-SHA256, key from Argon2id) and scattered in a key-dependent order.
+
+    Example: stegokit embed-text photo.jpg -o out.png -m "meet at noon" -p
+    """
+    payload = _read_message(message, message_file, file)
+    check_output(output, force)
+    secret = read_passphrase(passphrase, passphrase_file, confirm=True)
+    with console.status("Hiding…"):
+        result = api.embed_text(cover, payload, bits=bits, passphrase=secret)
+        result.save(output, force=force)
+    for line in result.notices:
+        notice(line)
+    summary = {
+        "output": str(output),
+        "method": result.method,
+        "bits": result.bits,
+        "encrypted": result.encrypted,
+        "kind": payload.kind,
+        "payload_bytes": len(payload.data),
+        "stored_bytes": result.stored_bytes,
+        "capacity": result.capacity,
+        "changed": result.changed,
+        "psnr": result.psnr,
+    }
+    if json_out:
+        print_json(summary)
+        return
+    what = f"{len(payload.data)} bytes of {payload.kind}"
+    lock = "encrypted" if result.encrypted else "not encrypted"
+    console.print(
+        f"Hid {what} in {output} ({result.method}, {bits} bit(s) per value, {lock}): "
+        f"{result.changed:,} values changed, PSNR {format_psnr(result.psnr)}, "
+        f"{result.stored_bytes / max(result.capacity, 1):.1%} of capacity."
+    )
+
+
+@app.command("extract-text")
+def extract_text(
+    stego: Annotated[Path, typer.Argument(help="The image that carries the message.")],
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="Write the payload's exact bytes to this file.")] = None,
+    passphrase: AskPassphrase = False,
+    passphrase_file: PassphraseFile = None,
+    force: Force = False,
+    json_out: JsonOut = False,
+) -> None:
+    """Recover a hidden message or file; the method and bit depth are detected.
+
+    Prints text on stdout. Files are written with -o (never dumped on a terminal).
+    Exit code 3: no hidden message; 4: wrong passphrase or damaged data.
+
+    Example: stegokit extract-text out.png -p
+    """
+    if output is not None and output.exists() and not force:
+        raise OutputError(f"{output} exists; use --force to overwrite it")
+    secret = read_passphrase(passphrase, passphrase_file, confirm=False)
+    with console.status("Looking for a hidden message…"):
+        found = api.extract_text(stego, passphrase=secret)
+    payload = found.payload
+    for line in found.notices:
+        notice(line)
+    if output is not None:
+        images.write_atomic(output, payload.data, force=force)
+    if json_out:
+        report = {"method": found.method, "bits": found.bits, "kind": payload.kind,
+                  "size": len(payload.data), "encrypted": found.encrypted}
+        if payload.kind == "text":
+            report["text"] = payload.text
+        if payload.name:
+            report["name"] = payload.name
+        if output is not None:
+            report["output"] = str(output)
+        print_json(report)
+    elif output is not None:
+        console.print(f"Wrote {len(payload.data)} bytes ({payload.kind}) to {output}.")
+    elif payload.kind == "text":
+        typer.echo(payload.text)
+    elif sys.stdout.isatty():
+        name = f" {payload.name}" if payload.name else ""
+        raise OutputError(
+            f"the message is a file{name} ({len(payload.data)} bytes): save it with -o FILE"
+        )
+    else:
+        sys.stdout.buffer.write(payload.data)
+        sys.stdout.buffer.flush()

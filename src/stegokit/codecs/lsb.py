@@ -1,0 +1,232 @@
+"""The LSB codec: a container written into the low bits of an image's values, pure NumPy.
+
+Data values are the colour channels (alpha and the grey of LA images' alpha are never
+touched). They are visited in a spread order (:mod:`.order`): the public fixed order for a
+plain container; for an encrypted one, an order keyed by the container's key, with the
+36-byte key block alone in the last five blocks of values. ``bits`` (1 to 4) low bits of
+each visited value carry the data, most significant bit of each byte first.
+
+At 1 bit a value whose low bit must change moves by +1 or -1 at random (LSB matching,
+clamped at 0 and 255), which leaves none of the pairs-of-values asymmetry that LSB
+replacement shows to chi-square, RS and SPA analysis. At 2 to 4 bits the low bits are
+replaced and the value is then moved by ``2**bits`` where that brings it closer to the
+original (optimal pixel adjustment).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import container, crypto
+from ..container import HEADER_SIZE, Header, Payload
+from ..errors import AuthenticationError, CapacityError, NoPayloadError
+from .order import BLOCK, FIXED_KEY, order
+
+BITS = (1, 2, 3, 4)
+#: Blocks at the end of the values that hold the key block of an encrypted container.
+KEY_BLOCKS = math.ceil(crypto.KEY_BLOCK_SIZE * 8 / BLOCK)
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """A payload read from an image, and how it was stored."""
+
+    payload: Payload
+    codec: int
+    param: int
+    encrypted: bool
+
+
+class _Values:
+    """The data values of an ``(H, W, C)`` array, indexed 0..n-1 (channels before pixels)."""
+
+    def __init__(self, pixels: np.ndarray):
+        if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] not in (1, 2, 3, 4):
+            raise ValueError("pixels must be a uint8 array of shape (H, W, C), C in 1..4")
+        self.channels = pixels.shape[2]
+        self.data_channels = 3 if self.channels >= 3 else 1
+        self.count = pixels.shape[0] * pixels.shape[1] * self.data_channels
+        self.blocks = self.count // BLOCK
+
+    def flat(self, indices: np.ndarray) -> np.ndarray:
+        """Indices into the raveled pixel array for value indices."""
+        if self.channels == self.data_channels:
+            return indices
+        pixel, channel = np.divmod(indices, self.data_channels)
+        return pixel * self.channels + channel
+
+    def key_block_values(self) -> np.ndarray:
+        start = (self.blocks - KEY_BLOCKS) * BLOCK
+        return np.arange(start, start + crypto.KEY_BLOCK_SIZE * 8, dtype=np.int64)
+
+
+def _symbols(data: bytes, bits: int) -> np.ndarray:
+    """Split bytes into ``bits``-wide symbols, MSB first, zero-padded at the end."""
+    stream = np.unpackbits(np.frombuffer(data, dtype=np.uint8))
+    stream = np.concatenate([stream, np.zeros(-len(stream) % bits, dtype=np.uint8)])
+    weights = (1 << np.arange(bits - 1, -1, -1)).astype(np.uint8)
+    return stream.reshape(-1, bits) @ weights if bits > 1 else stream
+
+
+def _bytes(symbols: np.ndarray, bits: int, size: int) -> bytes:
+    stream = np.unpackbits(symbols.astype(np.uint8)[:, None], axis=1)[:, 8 - bits :]
+    return np.packbits(stream.ravel()[: size * 8]).tobytes()
+
+
+def _slots(byte_count: int, bits: int) -> int:
+    return -(-byte_count * 8 // bits)
+
+
+def _write(flat: np.ndarray, where: np.ndarray, symbols: np.ndarray, bits: int,
+           rng: np.random.Generator) -> int:
+    """Store ``symbols`` in the low ``bits`` of ``flat[where]``; return how many values changed."""
+    old = flat[where].astype(np.int16)
+    if bits == 1:
+        change = (old & 1) != symbols
+        step = rng.integers(0, 2, size=int(change.sum()), dtype=np.int16) * 2 - 1
+        moved = old[change] + step
+        moved[moved < 0] = 1
+        moved[moved > 255] = 254
+        new = old.copy()
+        new[change] = moved
+    else:
+        span = 1 << bits
+        new = (old & ~np.int16(span - 1)) | symbols
+        diff = new - old
+        new = np.where((diff > span // 2) & (new >= span), new - span, new)
+        new = np.where((diff < -(span // 2)) & (new + span <= 255), new + span, new)
+    flat[where] = new.astype(np.uint8)
+    return int(np.count_nonzero(new != old))
+
+
+def _read(flat: np.ndarray, where: np.ndarray, bits: int, size: int) -> bytes:
+    return _bytes(flat[where] & np.uint8((1 << bits) - 1), bits, size)
+
+
+def room(pixels_shape: tuple[int, ...], bits: int, *, encrypted: bool) -> int:
+    """Carrier bytes available at ``bits`` per value (after the key block when encrypted)."""
+    values = _Values(np.empty((1, 1, pixels_shape[2]), dtype=np.uint8))
+    count = pixels_shape[0] * pixels_shape[1] * values.data_channels
+    blocks = count // BLOCK - (KEY_BLOCKS if encrypted else 0)
+    return max(blocks, 0) * BLOCK * bits // 8
+
+
+def capacity(pixels_shape: tuple[int, ...], bits: int, *, encrypted: bool,
+             name: str = "") -> int:
+    """The exact number of payload bytes that fit (incompressible data; 0 if none)."""
+    overhead = container.RECORD_OVERHEAD + len(container.safe_name(name).encode("utf-8"))
+    record = container.max_record(room(pixels_shape, bits, encrypted=encrypted),
+                                  encrypted=encrypted)
+    return max(record - overhead, 0)
+
+
+def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, keys: crypto.Keys | None = None,
+          rng: np.random.Generator | int | None = None) -> tuple[np.ndarray, int]:
+    """Write a packed container into a copy of ``pixels``.
+
+    Parameters
+    ----------
+    pixels : ndarray, shape (H, W, C), uint8
+        The cover, C in 1..4 (L, LA, RGB, RGBA). Not modified.
+    data : bytes
+        A container from :func:`stegokit.container.pack`; if ``keys`` is given it must be
+        encrypted and start with its key block.
+    bits : int
+        Low bits per value, 1 to 4.
+    keys : Keys, optional
+        The container's keys; their ``order`` key scatters the data.
+    rng : Generator or seed, optional
+        Chooses the +1/-1 steps of LSB matching.
+
+    Returns
+    -------
+    stego : ndarray, same shape and dtype as ``pixels``
+    changed : int
+        How many values differ from the cover.
+    """
+    if bits not in BITS:
+        raise ValueError("bits must be 1, 2, 3 or 4")
+    rng = np.random.default_rng(rng)
+    values = _Values(pixels)
+    limit = room(pixels.shape, bits, encrypted=keys is not None)
+    body = data if keys is None else data[crypto.KEY_BLOCK_SIZE :]
+    if len(body) > limit:
+        raise CapacityError(f"the container needs {len(body)} bytes; the cover holds {limit}")
+    out = pixels.copy()
+    flat = out.reshape(-1)
+    changed = 0
+    if keys is None:
+        where = order(values.blocks, FIXED_KEY).take(_slots(len(body), bits))
+    else:
+        block = data[: crypto.KEY_BLOCK_SIZE]
+        changed += _write(flat, values.flat(values.key_block_values()), _symbols(block, 1), 1, rng)
+        where = order(values.blocks - KEY_BLOCKS, keys.order).take(_slots(len(body), bits))
+    changed += _write(flat, values.flat(where), _symbols(body, bits), bits, rng)
+    return out, changed
+
+
+def _find(flat: np.ndarray, values: _Values, blocks: int, key: bytes, room_of) -> tuple[
+        Header, bytes, int] | None:
+    """Try each bit depth for a header in this order; return the header, the rest and bits."""
+    if blocks < 1:
+        return None
+    sequence = order(blocks, key)
+    for bits in BITS:
+        head_slots = _slots(HEADER_SIZE, bits)
+        if head_slots > sequence.size:
+            continue
+        raw = _read(flat, values.flat(sequence.take(head_slots)), bits, HEADER_SIZE)
+        try:
+            header = container.parse_header(raw, room=room_of(bits) - HEADER_SIZE)
+        except NoPayloadError:
+            continue
+        total = HEADER_SIZE + header.length + header.trailer_size()
+        data = _read(flat, values.flat(sequence.take(_slots(total, bits))), bits, total)
+        return header, data[HEADER_SIZE:], bits
+    return None
+
+
+def extract(pixels: np.ndarray, *,
+            unlock: Callable[[bytes], crypto.Keys] | None = None) -> Extracted:
+    """Read the container an image carries.
+
+    Parameters
+    ----------
+    pixels : ndarray, shape (H, W, C), uint8
+    unlock : callable, optional
+        Turns a 36-byte key block into keys (from a passphrase or a private key). Without it
+        only plain containers are found.
+
+    Raises
+    ------
+    NoPayloadError
+        Nothing found.
+    AuthenticationError
+        Wrong key, or the data was damaged or tampered with.
+    """
+    values = _Values(pixels)
+    flat = pixels.reshape(-1)
+    found = _find(flat, values, values.blocks, FIXED_KEY,
+                  lambda bits: room(pixels.shape, bits, encrypted=False))
+    if found:
+        header, rest, _ = found
+        return Extracted(container.open_plain(header, rest), header.codec, header.param, False)
+    hint = "no hidden message found"
+    if unlock is None:
+        raise NoPayloadError(hint + " (if it was encrypted, give the passphrase or --user)")
+    if values.blocks <= KEY_BLOCKS:
+        raise NoPayloadError(hint)
+    block = _read(flat, values.flat(values.key_block_values()), 1, crypto.KEY_BLOCK_SIZE)
+    keys = unlock(block)
+    found = _find(flat, values, values.blocks - KEY_BLOCKS, keys.order,
+                  lambda bits: room(pixels.shape, bits, encrypted=True))
+    if not found or not found[0].encrypted:
+        raise AuthenticationError("authentication failed: wrong passphrase or key, or no message")
+    header, rest, _ = found
+    payload = container.open_sealed(block, header, rest, keys)
+    return Extracted(payload, header.codec, header.param, True)
+

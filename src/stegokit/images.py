@@ -1,0 +1,277 @@
+"""Images in and out: Pillow <-> ``(H, W, C)`` uint8 arrays; the only module importing Pillow.
+
+Loading accepts a path, a ``PIL.Image.Image`` or an array. Modes L, LA, RGB and RGBA are
+kept as they are (C = 1, 2, 3, 4); palette, bilevel, CMYK and other 8-bit modes are converted
+with a notice; 16-bit and floating-point images are refused. Saving picks the format from
+the file's extension, refuses lossy formats where the data must survive bit for bit, keeps
+the metadata that matters (ICC profile, PNG text, EXIF, resolution) and writes atomically.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, PngImagePlugin, UnidentifiedImageError
+
+from .errors import InputError, OutputError
+
+#: Refuse images above this many pixels (Pillow's decompression-bomb guard); override with
+#: the environment variable STEGOKIT_MAX_PIXELS.
+DEFAULT_MAX_PIXELS = 200_000_000
+
+LOSSLESS_FORMATS = {".png": "PNG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF",
+                    ".webp": "WEBP"}
+LOSSY_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".jfif": "JPEG"}
+_KEPT_MODES = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
+_MODE_OF_DEPTH = {depth: mode for mode, depth in _KEPT_MODES.items()}
+_CONVERSIONS = {"1": "L", "P": "RGB", "PA": "RGBA", "CMYK": "RGB", "YCbCr": "RGB",
+                "LAB": "RGB", "HSV": "RGB", "La": "LA", "RGBa": "RGBA", "RGBX": "RGB"}
+#: zlib level for PNG output: level 1 is ~4x faster than Pillow's default 6 and, on photos,
+#: only a few percent larger (the low bits of a photo are noise either way).
+PNG_COMPRESS_LEVEL = 1
+
+
+@dataclass(frozen=True)
+class Picture:
+    """Pixels plus what a saved copy should keep of the original file."""
+
+    pixels: np.ndarray
+    info: dict = field(default_factory=dict)
+    notices: tuple[str, ...] = ()
+    source_format: str | None = None
+
+    @property
+    def mode(self) -> str:
+        return _MODE_OF_DEPTH[self.pixels.shape[2]]
+
+    @property
+    def megapixels(self) -> float:
+        return self.pixels.shape[0] * self.pixels.shape[1] / 1e6
+
+    def with_pixels(self, pixels: np.ndarray) -> Picture:
+        """The same picture (metadata, notices) with other pixels."""
+        return Picture(pixels, self.info, self.notices, self.source_format)
+
+
+def max_pixels() -> int:
+    raw = os.environ.get("STEGOKIT_MAX_PIXELS")
+    try:
+        return int(raw) if raw else DEFAULT_MAX_PIXELS
+    except ValueError:
+        raise InputError("STEGOKIT_MAX_PIXELS must be a whole number") from None
+
+
+def _normalize(image: Image.Image) -> tuple[Image.Image, list[str]]:
+    notices = []
+    if image.mode in _KEPT_MODES:
+        return image, notices
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F") or image.mode.startswith("I;"):
+        raise InputError(
+            f"{image.mode} images (16-bit or floating point) are not supported: "
+            "convert the image to 8 bits per channel first"
+        )
+    target = _CONVERSIONS.get(image.mode)
+    if image.mode == "P" and (image.info.get("transparency") is not None):
+        target = "RGBA"
+    if target is None:
+        raise InputError(f"images of mode {image.mode} are not supported")
+    notices.append(f"converted the {image.mode} image to {target}")
+    return image.convert(target), notices
+
+
+def _kept_info(image: Image.Image) -> dict:
+    kept = {}
+    for key in ("icc_profile", "exif", "dpi"):
+        if image.info.get(key):
+            kept[key] = image.info[key]
+    text = getattr(image, "text", None)
+    if text:
+        kept["text"] = dict(text)
+    return kept
+
+
+@contextmanager
+def _reading(name: str) -> Iterator[None]:
+    Image.MAX_IMAGE_PIXELS = max_pixels()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            yield
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InputError(
+            f"{name}: more than {max_pixels():,} pixels; raise STEGOKIT_MAX_PIXELS if you "
+            "trust this file"
+        ) from None
+    except UnidentifiedImageError:
+        raise InputError(f"{name}: not an image Pillow can read") from None
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{name}: is a directory, not an image") from None
+    except PermissionError:
+        raise InputError(f"{name}: permission denied") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise InputError(f"{name}: the image is damaged or truncated ({exc})") from None
+
+
+def load(source: str | os.PathLike | Image.Image | np.ndarray) -> Picture:
+    """Load an image as a :class:`Picture` with pixels of shape (H, W, C), uint8.
+
+    Arrays may be (H, W) or (H, W, C) with C in 1..4, dtype uint8; they are not copied.
+    """
+    if isinstance(source, np.ndarray):
+        return Picture(_check_array(source))
+    if isinstance(source, Image.Image):
+        return _from_pillow(source, "image")
+    name = os.fspath(source)
+    with _reading(name), Image.open(name) as image:
+        return _from_pillow(image, name)
+
+
+def load_bytes(data: bytes, name: str = "image") -> Picture:
+    """Load an image from the bytes of an image file."""
+    with _reading(name), Image.open(io.BytesIO(data)) as image:
+        return _from_pillow(image, name)
+
+
+def _from_pillow(image: Image.Image, name: str) -> Picture:
+    with _reading(name):
+        notices = []
+        if getattr(image, "n_frames", 1) > 1:
+            notices.append(f"{name} is animated: only its first frame is used")
+            image.seek(0)
+        image.load()
+        info = _kept_info(image)
+        source_format = image.format
+        image, converted = _normalize(image)
+        pixels = np.asarray(image, dtype=np.uint8)
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    if pixels.shape[0] < 1 or pixels.shape[1] < 1:
+        raise InputError(f"{name}: the image is empty")
+    return Picture(pixels, info, tuple(notices + converted), source_format)
+
+
+def _check_array(pixels: np.ndarray) -> np.ndarray:
+    if pixels.dtype != np.uint8:
+        raise InputError(f"pixel arrays must be uint8, not {pixels.dtype}")
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    if pixels.ndim != 3 or pixels.shape[2] not in _MODE_OF_DEPTH or 0 in pixels.shape:
+        raise InputError("pixel arrays must have shape (H, W) or (H, W, C) with C in 1..4")
+    return pixels
+
+
+def to_pillow(picture: Picture) -> Image.Image:
+    """A Pillow image of a picture's pixels."""
+    pixels = picture.pixels
+    return Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels,
+                           mode=picture.mode)
+
+
+def output_format(path: str | os.PathLike, *, lossless: bool = True) -> str:
+    """The Pillow format for an output path; refuses lossy formats when ``lossless``."""
+    suffix = Path(path).suffix.lower()
+    if suffix in LOSSLESS_FORMATS:
+        return LOSSLESS_FORMATS[suffix]
+    if suffix in LOSSY_FORMATS:
+        if lossless:
+            raise OutputError(
+                f"{os.fspath(path)}: JPEG would destroy the hidden data; save as .png "
+                "(or .bmp, .tiff, .webp), or use --method neural, which survives JPEG"
+            )
+        return LOSSY_FORMATS[suffix]
+    known = ", ".join(sorted(LOSSLESS_FORMATS))
+    raise OutputError(f"{os.fspath(path)}: unknown output format; use one of {known}")
+
+
+def encode(picture: Picture, fmt: str, *, quality: int = 95) -> bytes:
+    """The bytes of an image file of the picture in format ``fmt``."""
+    image = to_pillow(picture)
+    info = picture.info
+    options: dict = {}
+    if info.get("icc_profile") and fmt in ("PNG", "TIFF", "WEBP", "JPEG"):
+        options["icc_profile"] = info["icc_profile"]
+    if info.get("exif") and fmt in ("PNG", "TIFF", "WEBP", "JPEG"):
+        options["exif"] = info["exif"]
+    if info.get("dpi") and fmt in ("PNG", "TIFF", "JPEG", "BMP"):
+        options["dpi"] = info["dpi"]
+    if fmt == "PNG":
+        options["compress_level"] = PNG_COMPRESS_LEVEL
+        if info.get("text"):
+            chunks = PngImagePlugin.PngInfo()
+            for key, value in info["text"].items():
+                chunks.add_itxt(key, value) if not value.isascii() else chunks.add_text(key, value)
+            options["pnginfo"] = chunks
+    elif fmt == "WEBP":
+        options.update(lossless=True, exact=True, quality=100, method=4)
+    elif fmt == "TIFF":
+        options["compression"] = "tiff_adobe_deflate"
+    elif fmt == "JPEG":
+        options["quality"] = quality
+    elif fmt == "BMP" and picture.mode == "LA":
+        raise OutputError("BMP cannot store grey images with alpha; save as .png")
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def write_atomic(path: str | os.PathLike, data: bytes, *, force: bool = False) -> None:
+    """Write a file whole or not at all: a temporary file in the same folder, then a rename.
+
+    An existing file is kept unless ``force``.
+    """
+    target = Path(path)
+    folder = target.parent
+    if not folder.is_dir():
+        raise OutputError(f"{os.fspath(path)}: the folder {os.fspath(folder)} does not exist")
+    if target.is_dir():
+        raise OutputError(f"{os.fspath(path)}: is a directory")
+    if target.exists() and not force:
+        raise OutputError(f"{os.fspath(path)} exists; use --force to overwrite it")
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"{os.fspath(path)}: cannot write ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if force:
+            os.replace(temp, target)
+        else:
+            _link_no_clobber(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _link_no_clobber(temp: str, target: Path) -> None:
+    """Rename ``temp`` to ``target`` unless ``target`` appeared meanwhile."""
+    try:
+        os.link(temp, target)
+    except FileExistsError:
+        raise OutputError(f"{target} exists; use --force to overwrite it") from None
+    except OSError:
+        if target.exists():
+            raise OutputError(f"{target} exists; use --force to overwrite it") from None
+        os.replace(temp, target)
+        return
+    os.unlink(temp)
+
+
+def save(picture: Picture, path: str | os.PathLike, *, force: bool = False,
+         lossless: bool = True, quality: int = 95) -> None:
+    """Encode a picture by the path's extension and write it atomically."""
+    data = encode(picture, output_format(path, lossless=lossless), quality=quality)
+    write_atomic(path, data, force=force)
+
