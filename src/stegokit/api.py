@@ -148,12 +148,18 @@ def embed_text(
     picture = images.load(cover)
     payload = as_payload(message, filename)
     lock = make_lock(passphrase, recipient, kdf)
-    data = container.pack(payload, codec=container.CODEC_LSB, param=bits, lock=lock)
     encrypted = lock is not None
+    data = container.pack(payload, codec=container.CODEC_LSB, param=lsb.layout_param(bits),
+                          lock=lock)
+    code = lsb.matrix_code(picture.pixels.shape, len(data), encrypted=encrypted) \
+        if bits == 1 else 0
+    if code:
+        data = container.pack(payload, codec=container.CODEC_LSB,
+                              param=lsb.layout_param(1, code), lock=lock)
     stored = len(data) - (crypto.KEY_BLOCK_SIZE if encrypted else 0)
     if stored > lsb.room(picture.pixels.shape, bits, encrypted=encrypted):
         raise _capacity_error(payload, picture, bits, encrypted)
-    pixels, changed = lsb.embed(picture.pixels, data, bits=bits,
+    pixels, changed = lsb.embed(picture.pixels, data, bits=bits, code=code,
                                 keys=lock[1] if lock else None, rng=rng)
     return EmbedResult(
         picture=picture.with_pixels(pixels),
@@ -176,7 +182,7 @@ def extract_text(stego, *, passphrase: str | bytes | None = None,
     """
     picture = images.load(stego)
     found = lsb.extract(picture.pixels, unlock=make_unlock(passphrase, private_key))
-    return Extraction(found.payload, container.CODEC_NAMES[found.codec], found.param,
+    return Extraction(found.payload, container.CODEC_NAMES[found.codec], found.param & 0x0F,
                       found.encrypted, picture.notices)
 
 

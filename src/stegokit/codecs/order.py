@@ -54,7 +54,7 @@ class Order:
         bits = max(2, (blocks - 1).bit_length())
         table_bytes = 4 * (ROUNDS << (bits - bits // 2))
         stream = crypto.keystream(key, table_bytes + blocks)
-        perm = _feistel_permutation(blocks, stream[:table_bytes])
+        self._perm = perm = _feistel_permutation(blocks, stream[:table_bytes])
         offsets = np.frombuffer(stream, dtype=np.uint8, offset=table_bytes) % BLOCK
         #: For each block (in value order): its column in a sweep, and its offset key.
         self._column = np.empty(blocks, dtype=np.int64)
@@ -68,29 +68,42 @@ class Order:
         """How many positions the order has."""
         return self.blocks * BLOCK
 
-    def layout(self, stop: int):
-        """Positions ``0`` to ``stop - 1`` as ``(positions, values)`` pairs, one sweep at a time.
+    def sweeps(self, indices, count: int | None = None):
+        """Columns ``0`` to ``count - 1`` of the given sweeps: ``columns``, then the values of
+        each sweep in turn.
 
-        ``values[i]`` is the value index at position ``positions[i]``. Within a sweep the
-        pairs come sorted by value, so reading and writing the image walk it in memory order.
+        Sweep ``s`` holds positions ``s * blocks`` to ``(s + 1) * blocks - 1``, one value in
+        each block. ``columns`` and each sweep's values come sorted by value, so reading and
+        writing the image walks it in memory order.
         """
+        if count is None or count >= self.blocks:
+            columns, starts, offsets = self._column, self._block_starts, self._offset
+        else:
+            blocks = np.flatnonzero(self._column < count)
+            columns, starts, offsets = (self._column[blocks], self._block_starts[blocks],
+                                        self._offset[blocks])
+        return columns, (starts + (index ^ offsets) for index in indices)
+
+    def layout(self, stop: int):
+        """Positions ``0`` to ``stop - 1`` as ``(positions, values)`` pairs, a sweep at a time."""
         if not 0 <= stop <= self.size:
             raise ValueError(f"an order of {self.size} positions has no position {stop - 1}")
-        for sweep in range(-(-stop // self.blocks)):
-            base = sweep * self.blocks
-            if stop - base >= self.blocks:
-                yield base + self._column, self._block_starts + (sweep ^ self._offset)
-            else:
-                blocks = np.flatnonzero(self._column < stop - base)
-                yield (base + self._column[blocks],
-                       self._block_starts[blocks] + (sweep ^ self._offset[blocks]))
+        for index in range(-(-stop // self.blocks)):
+            base = index * self.blocks
+            columns, values = self.sweeps([index], stop - base)
+            yield base + columns, next(values)
 
-    def take(self, stop: int) -> np.ndarray:
-        """The value indices at positions ``0`` to ``stop - 1``, in position order."""
-        out = np.empty(stop, dtype=np.int64)
-        for positions, values in self.layout(stop):
-            out[positions] = values
-        return out
+    def value_at(self, sweeps: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """The value indices at the given sweeps and columns."""
+        block = self._perm[columns]
+        return block * BLOCK + (sweeps ^ self._offset[block])
+
+    def take(self, stop: int, start: int = 0) -> np.ndarray:
+        """The value indices at positions ``start`` to ``stop - 1``, in position order."""
+        if not 0 <= start <= stop <= self.size:
+            raise ValueError(f"an order of {self.size} positions has no positions "
+                             f"{start} to {stop - 1}")
+        return self.value_at(*np.divmod(np.arange(start, stop, dtype=np.int64), self.blocks))
 
 
 @lru_cache(maxsize=4)
