@@ -52,7 +52,7 @@ def decode_public_key(text: str) -> bytes:
     except (binascii.Error, ValueError):
         raise InputError("malformed public key: not base32 (letters a-z and digits 2-7)") from None
     key, check = raw[:KEY_SIZE], raw[KEY_SIZE:]
-    if _check(key) != check:
+    if _check(key) != check or encode_public_key(key) != PREFIX + body.lower():
         raise InputError("malformed public key: the checksum does not match (a typo?)")
     try:
         crypto.check_public_key(key)
