@@ -85,6 +85,8 @@ def embed_text(
     """
     payload = _read_message(message, message_file, file)
     check_output(output, force)
+    if to and (passphrase or passphrase_file):
+        raise InputError("seal with a passphrase or --to a recipient, not both")
     recipient = recipient_key(to)
     secret = None if to else read_passphrase(passphrase, passphrase_file, confirm=True)
     with console.status("Hiding…"):
@@ -138,6 +140,8 @@ def extract_text(
     """
     if output is not None and output.exists() and not force:
         raise OutputError(f"{output} exists; use --force to overwrite it")
+    if user and (passphrase or passphrase_file):
+        raise InputError("open with a passphrase or --user, not both")
     key = private_key(user)
     secret = None if user else read_passphrase(passphrase, passphrase_file, confirm=False)
     with console.status("Looking for a hidden message…"):
