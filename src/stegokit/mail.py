@@ -7,6 +7,7 @@ payloads: send stego images as file attachments only.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import mimetypes
 import smtplib
@@ -96,6 +97,8 @@ def build_message(data: bytes, filename: str, *, sender: str, to: list[str], sub
     maintype, subtype = kind.split("/", 1)
     message.add_attachment(data, maintype=maintype, subtype=subtype,
                            filename=Path(filename).name)
+    digest = hashlib.sha256(body.encode("utf-8") + b"\0" + data).hexdigest()[:40]
+    message.set_boundary(f"==stegokit-{digest}")  # deterministic, and in neither part
     return message
 
 
@@ -120,6 +123,8 @@ def _connect(settings: SmtpSettings, context: ssl.SSLContext) -> smtplib.SMTP:
 
 def _explain(exc: BaseException, settings: SmtpSettings) -> str:
     where = settings.address
+    if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(exc.__context__, OSError):
+        exc = exc.__context__  # smtplib reports a read timeout as a disconnection
     if isinstance(exc, ssl.SSLCertVerificationError):
         return (f"TLS certificate of {where} not trusted ({exc.verify_message}); for a "
                 "private CA use --cafile")
@@ -138,7 +143,7 @@ def _explain(exc: BaseException, settings: SmtpSettings) -> str:
         return f"{where} refused the sender {exc.sender} ({exc.smtp_code})"
     if isinstance(exc, smtplib.SMTPResponseException):
         return f"{where} answered {exc.smtp_code} {exc.smtp_error.decode(errors='replace')}"
-    if isinstance(exc, (TimeoutError, socket.timeout)):
+    if isinstance(exc, TimeoutError):
         return f"{where} did not answer within {settings.timeout:g} s"
     if isinstance(exc, ConnectionRefusedError):
         return f"cannot connect to {where}: connection refused"

@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..errors import InputError
+from ..errors import InputError, StegokitError
 from ..keyring import Keyring, User
 from ..mail import SECURITIES, default_port
 from .common import JsonOut, console, notice
@@ -73,16 +73,22 @@ def private_key(email: str | None) -> bytes | None:
 
 
 def record_embed(method: str, recipient: str | None, output: Path) -> None:
-    """Add an embed to the logged-in user's history (nothing if no one is logged in)."""
-    keyring = Keyring.open_existing()
-    if keyring is None:
-        return
-    with keyring:
-        user = keyring.default_user()
-        if user is not None:
-            digest = hashlib.sha256(output.read_bytes()).hexdigest()
-            keyring.record(user, method=method, recipient=recipient,
-                           output=str(output.resolve()), sha256=digest)
+    """Add an embed to the logged-in user's history (nothing if no one is logged in).
+
+    The output is already written: a keyring problem is a notice, not a failure.
+    """
+    try:
+        keyring = Keyring.open_existing()
+        if keyring is None:
+            return
+        with keyring:
+            user = keyring.default_user()
+            if user is not None:
+                digest = hashlib.sha256(output.read_bytes()).hexdigest()
+                keyring.record(user, method=method, recipient=recipient,
+                               output=str(output.resolve()), sha256=digest)
+    except (StegokitError, OSError) as exc:
+        notice(f"not recorded in the history: {exc}")
 
 
 def _print_json(rows: list[dict] | dict) -> None:
