@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from keyring_support import CHEAP_KDF, isolate, subprocess_env
 
-from stegokit import crypto, keytext
+from stegokit import crypto, keytext, userdir
 from stegokit.errors import AuthenticationError, FormatError, InputError
 from stegokit.keyring import (
     FILE_NAME,
@@ -41,7 +41,7 @@ def test_files_are_private(home, keyring):
     keyring.register("Alice", "alice@example.org", "pw", kdf=CHEAP_KDF)
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
     files = list(home.iterdir())
-    assert home / FILE_NAME in files
+    assert {p.name for p in files} == {FILE_NAME, FILE_NAME + "-wal", FILE_NAME + "-shm"}
     for path in files:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
     assert keyring._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -118,10 +118,18 @@ def test_malformed_public_keys_are_refused(vector):
 def test_every_single_character_typo_is_caught():
     text = VECTORS["valid"][0]["text"]
     for i in range(len(keytext.PREFIX), len(text)):
-        for typo in "a7q":
+        for typo in "abcdefghijklmnopqrstuvwxyz234567":
             if typo != text[i]:
                 with pytest.raises(InputError):
                     keytext.decode_public_key(text[:i] + typo + text[i + 1:])
+
+
+def test_the_documented_vectors_are_the_tested_ones():
+    doc = (Path(__file__).parents[1] / "docs" / "keyring.md").read_text()
+    for vector in VECTORS["valid"]:
+        assert all(vector[k] in doc for k in ("private_key_hex", "public_key_hex", "text"))
+    for vector in VECTORS["invalid"]:
+        assert f"`{vector['text']}`" in doc
 
 
 def test_password_hash_records_its_cost():
@@ -261,3 +269,19 @@ def test_nothing_secret_is_stored_in_clear(home, tmp_path):
     for form in (private, private.hex().encode(), private.hex().upper().encode()):
         assert form not in stored
     assert b"alice@example.org" in stored  # the search does see what is stored
+
+
+def test_data_dir_rules(monkeypatch, tmp_path):
+    monkeypatch.setattr(userdir.sys, "platform", "linux")
+    assert userdir.data_dir() == tmp_path / "home"
+    monkeypatch.delenv("STEGOKIT_HOME")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert userdir.data_dir() == tmp_path / "xdg" / "stegokit"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    assert userdir.data_dir() == tmp_path / "user" / ".local" / "share" / "stegokit"
+    monkeypatch.setattr(userdir.sys, "platform", "darwin")
+    assert userdir.data_dir() == tmp_path / "user" / "Library" / "Application Support" / "stegokit"
+    monkeypatch.setattr(userdir.sys, "platform", "win32")
+    monkeypatch.setenv("APPDATA", str(tmp_path / "roaming"))
+    assert userdir.data_dir() == tmp_path / "roaming" / "stegokit"

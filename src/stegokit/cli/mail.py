@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from datetime import datetime, timezone
-from email.utils import make_msgid
+from email.utils import formataddr, make_msgid, parseaddr
 from pathlib import Path
 from typing import Annotated
 
@@ -36,7 +36,7 @@ def _sender(keyring: Keyring | None, from_: str | None) -> tuple[str, User | Non
     if keyring is not None:
         user = keyring.default_user() if from_ is None else keyring.find_user(from_)
     if user is not None:
-        return f"{user.name} <{user.email}>", user
+        return formataddr((user.name, user.email)), user
     if from_ is None:
         raise InputError("give --from ADDRESS (or log in: stegokit user login EMAIL)")
     return check_email(from_), None
@@ -125,7 +125,7 @@ def mail(
     keyring = Keyring.open_existing()
     try:
         sender, user = _sender(keyring, from_)
-        address = sender.rsplit("<", 1)[-1].rstrip(">")
+        address = parseaddr(sender)[1]
         message = build_message(
             data, stego.name, sender=sender, to=[check_email(a) for a in to],
             subject=stego.name if subject is None else subject, body=body,
