@@ -81,7 +81,7 @@ def file_payload(path: str | os.PathLike) -> Payload:
 
 
 def make_lock(passphrase: str | bytes | None = None, recipient: bytes | None = None,
-              kdf: crypto.KdfParams = crypto.DEFAULT_KDF) -> tuple[bytes, crypto.Keys] | None:
+              kdf: crypto.KdfParams | None = None) -> tuple[bytes, crypto.Keys] | None:
     """The key block and keys that seal a payload, or None for a plain one."""
     if passphrase is not None and recipient is not None:
         raise InputError("give a passphrase or a recipient, not both")
@@ -121,7 +121,7 @@ def embed_text(
     bits: int = 1,
     passphrase: str | bytes | None = None,
     recipient: bytes | None = None,
-    kdf: crypto.KdfParams = crypto.DEFAULT_KDF,
+    kdf: crypto.KdfParams | None = None,
     rng: np.random.Generator | int | None = None,
 ) -> EmbedResult:
     """Hide a text (``str``) or a file (``bytes`` with ``filename``) in a cover with the LSB codec.
@@ -134,8 +134,8 @@ def embed_text(
         Low bits per colour value, 1 (default, least visible) to 4.
     passphrase, recipient : optional
         Encrypt with a passphrase, or seal to a recipient's 32-byte X25519 public key.
-    kdf : KdfParams
-        Argon2id cost for a passphrase.
+    kdf : KdfParams, optional
+        Argon2id cost for a passphrase (default ``crypto.DEFAULT_KDF``).
     rng : Generator or seed, optional
 
     Returns

@@ -108,12 +108,14 @@ def _argon2(secret: bytes, salt: bytes, params: KdfParams) -> bytes:
 
 
 def passphrase_key_block(
-    passphrase: str | bytes, *, params: KdfParams = DEFAULT_KDF, salt: bytes | None = None
+    passphrase: str | bytes, *, params: KdfParams | None = None, salt: bytes | None = None
 ) -> tuple[bytes, Keys]:
     """Make a fresh key block for a passphrase and derive its keys.
 
-    ``salt`` is for test vectors only; by default 32 random bytes.
+    ``params`` defaults to :data:`DEFAULT_KDF`; ``salt`` is for test vectors only (by default
+    32 random bytes).
     """
+    params = params or DEFAULT_KDF
     salt = os.urandom(32) if salt is None else salt
     if len(salt) != 32:
         raise ValueError("salt must be 32 bytes")

@@ -24,7 +24,7 @@ import numpy as np
 from .. import container, crypto
 from ..container import HEADER_SIZE, Header, Payload
 from ..errors import AuthenticationError, CapacityError, NoPayloadError
-from .order import BLOCK, FIXED_KEY, order
+from .order import BLOCK, FIXED_KEY, Order, order
 
 BITS = (1, 2, 3, 4)
 #: Blocks at the end of the values that hold the key block of an encrypted container.
@@ -73,38 +73,69 @@ def _symbols(data: bytes, bits: int) -> np.ndarray:
 
 
 def _bytes(symbols: np.ndarray, bits: int, size: int) -> bytes:
-    stream = np.unpackbits(symbols.astype(np.uint8)[:, None], axis=1)[:, 8 - bits :]
-    return np.packbits(stream.ravel()[: size * 8]).tobytes()
+    """Inverse of :func:`_symbols`: the first ``size`` bytes of the symbols' bit stream."""
+    if bits > 1:
+        shifts = np.arange(bits - 1, -1, -1, dtype=np.uint8)
+        symbols = ((symbols[:, None] >> shifts) & np.uint8(1)).ravel()
+    return np.packbits(symbols[: size * 8]).tobytes()
 
 
 def _slots(byte_count: int, bits: int) -> int:
     return -(-byte_count * 8 // bits)
 
 
+def _random_signs(rng: np.random.Generator, count: int) -> np.ndarray:
+    """``count`` random booleans: True means +1, False -1."""
+    return np.unpackbits(np.frombuffer(rng.bytes(-(-count // 8)), dtype=np.uint8),
+                         count=count).astype(bool)
+
+
 def _write(flat: np.ndarray, where: np.ndarray, symbols: np.ndarray, bits: int,
            rng: np.random.Generator) -> int:
     """Store ``symbols`` in the low ``bits`` of ``flat[where]``; return how many values changed."""
-    old = flat[where].astype(np.int16)
+    old = flat[where]
     if bits == 1:
-        change = (old & 1) != symbols
-        step = rng.integers(0, 2, size=int(change.sum()), dtype=np.int16) * 2 - 1
-        moved = old[change] + step
-        moved[moved < 0] = 1
-        moved[moved > 255] = 254
-        new = old.copy()
-        new[change] = moved
+        change = (old & np.uint8(1)) != symbols
+        moved = old[change]
+        up = _random_signs(rng, len(moved))
+        up[moved == 0] = True
+        up[moved == 255] = False
+        new = np.where(up, moved + np.uint8(1), moved - np.uint8(1))
     else:
         span = 1 << bits
-        new = (old & ~np.int16(span - 1)) | symbols
-        diff = new - old
-        new = np.where((diff > span // 2) & (new >= span), new - span, new)
-        new = np.where((diff < -(span // 2)) & (new + span <= 255), new + span, new)
-    flat[where] = new.astype(np.uint8)
-    return int(np.count_nonzero(new != old))
+        replaced = (old & np.uint8(256 - span)) | symbols
+        change = replaced != old
+        moved = old[change].astype(np.int16)
+        new = replaced[change].astype(np.int16)
+        diff = new - moved
+        new[(diff > span // 2) & (new >= span)] -= span
+        new[(diff < -(span // 2)) & (new + span <= 255)] += span
+        new = new.astype(np.uint8)
+    flat[where[change]] = new
+    return len(new)  # a changed symbol always changes the value
 
 
 def _read(flat: np.ndarray, where: np.ndarray, bits: int, size: int) -> bytes:
     return _bytes(flat[where] & np.uint8((1 << bits) - 1), bits, size)
+
+
+def _write_ordered(flat: np.ndarray, values: _Values, sequence: Order, data: bytes, bits: int,
+                   rng: np.random.Generator) -> int:
+    """Write ``data`` along an order, one sweep at a time (bounded memory, memory order)."""
+    symbols = _symbols(data, bits)
+    changed = 0
+    for positions, where in sequence.layout(len(symbols)):
+        changed += _write(flat, values.flat(where), symbols[positions], bits, rng)
+    return changed
+
+
+def _read_ordered(flat: np.ndarray, values: _Values, sequence: Order, bits: int,
+                  size: int) -> bytes:
+    """Read ``size`` bytes along an order, one sweep at a time."""
+    symbols = np.empty(_slots(size, bits), dtype=np.uint8)
+    for positions, where in sequence.layout(len(symbols)):
+        symbols[positions] = flat[values.flat(where)]
+    return _bytes(symbols & np.uint8((1 << bits) - 1), bits, size)
 
 
 def room(pixels_shape: tuple[int, ...], bits: int, *, encrypted: bool) -> int:
@@ -160,12 +191,12 @@ def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, keys: crypto.Keys |
     flat = out.reshape(-1)
     changed = 0
     if keys is None:
-        where = order(values.blocks, FIXED_KEY).take(_slots(len(body), bits))
+        sequence = order(values.blocks, FIXED_KEY)
     else:
         block = data[: crypto.KEY_BLOCK_SIZE]
         changed += _write(flat, values.flat(values.key_block_values()), _symbols(block, 1), 1, rng)
-        where = order(values.blocks - KEY_BLOCKS, keys.order).take(_slots(len(body), bits))
-    changed += _write(flat, values.flat(where), _symbols(body, bits), bits, rng)
+        sequence = order(values.blocks - KEY_BLOCKS, keys.order)
+    changed += _write_ordered(flat, values, sequence, body, bits, rng)
     return out, changed
 
 
@@ -176,16 +207,15 @@ def _find(flat: np.ndarray, values: _Values, blocks: int, key: bytes, room_of) -
         return None
     sequence = order(blocks, key)
     for bits in BITS:
-        head_slots = _slots(HEADER_SIZE, bits)
-        if head_slots > sequence.size:
+        if _slots(HEADER_SIZE, bits) > sequence.size:
             continue
-        raw = _read(flat, values.flat(sequence.take(head_slots)), bits, HEADER_SIZE)
+        raw = _read_ordered(flat, values, sequence, bits, HEADER_SIZE)
         try:
             header = container.parse_header(raw, room=room_of(bits) - HEADER_SIZE)
         except NoPayloadError:
             continue
         total = HEADER_SIZE + header.length + header.trailer_size()
-        data = _read(flat, values.flat(sequence.take(_slots(total, bits))), bits, total)
+        data = _read_ordered(flat, values, sequence, bits, total)
         return header, data[HEADER_SIZE:], bits
     return None
 
