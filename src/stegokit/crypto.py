@@ -271,8 +271,12 @@ def _unb64(text: str) -> bytes:
     return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
 
 
-def hash_password(password: str | bytes, *, params: KdfParams = DEFAULT_KDF) -> str:
-    """An Argon2id hash of a password as a PHC string that records its salt and cost."""
+def hash_password(password: str | bytes, *, params: KdfParams | None = None) -> str:
+    """An Argon2id hash of a password as a PHC string that records its salt and cost.
+
+    ``params`` defaults to :data:`DEFAULT_KDF`.
+    """
+    params = params or DEFAULT_KDF
     salt = os.urandom(16)
     digest = _argon2(normalize_passphrase(password), salt, params)
     cost = f"m={1 << params.log2_memory_kib},t={params.iterations},p={params.lanes}"
@@ -299,7 +303,7 @@ def verify_password(encoded: str, password: str | bytes) -> bool:
 
 
 def wrap_secret(secret: bytes, password: str | bytes, label: bytes, *,
-                params: KdfParams = DEFAULT_KDF) -> bytes:
+                params: KdfParams | None = None) -> bytes:
     """Encrypt ``secret`` under a key derived from ``password`` (Argon2id, fresh salt)."""
     block, keys = passphrase_key_block(password, params=params)
     return block + seal(secret, keys, block + label)
