@@ -309,3 +309,15 @@ def test_build_message_is_pure_and_typed(name, kind):
     ("mail.example.org", False), ("localhost.example.org", False)])
 def test_loopback_detection(host, loopback):
     assert mail.is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize("smtp_server", ["plain"], indirect=True)
+def test_a_stored_account_is_not_used_for_another_host(smtp_server, stego):
+    """The stored login (and its password) never go to a host given on the command line."""
+    inbox, port, _ = smtp_server
+    assert run("user", "smtp", "set", "--host", "mail.example.org", "--username", "alice",
+               STEGOKIT_SMTP_PASSWORD=SMTP_PASSWORD).exit_code == 0
+    result = run("mail", str(stego), "--to", "bob@example.org", "--smtp-host", "127.0.0.1",
+                 "--smtp-port", str(port), "--smtp-security", "none")
+    assert result.exit_code == 0, result.output
+    assert "Password" not in result.output and len(inbox.envelopes) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from datetime import datetime, timezone
@@ -44,8 +45,13 @@ def _sender(keyring: Keyring | None, from_: str | None) -> tuple[str, User | Non
 
 def _settings(account: SmtpAccount | None, host: str | None, port: int | None,
               security: str | None, username: str | None, timeout: float,
-              cafile: Path | None) -> SmtpSettings:
-    """Flags and environment variables over the stored account."""
+              cafile: Path | None) -> tuple[SmtpSettings, SmtpAccount | None]:
+    """Flags and environment variables over the stored account, and the account still used.
+
+    An account for another host than ``--smtp-host`` is ignored altogether.
+    """
+    if account is not None and host and host != account.host:
+        account = None
     host = host or (account.host if account else None)
     if not host:
         raise InputError("no SMTP server: use stegokit user smtp set, --smtp-host or "
@@ -54,11 +60,12 @@ def _settings(account: SmtpAccount | None, host: str | None, port: int | None,
         raise InputError(f"--smtp-security must be one of {', '.join(SECURITIES)}")
     security = security.lower() if security else (account.security if account else "starttls")
     if port is None:
-        same = account is not None and account.host == host and account.security == security
+        same = account is not None and account.security == security
         port = account.port if same else default_port(security)
-    if username is None and account is not None and account.host == host:
+    if username is None and account is not None:
         username = account.username
-    return SmtpSettings(host, port, security, username or None, None, timeout, cafile)
+    settings = SmtpSettings(host, port, security, username or None, None, timeout, cafile)
+    return settings, account
 
 
 def _password(keyring: Keyring | None, user: User | None, account: SmtpAccount | None,
@@ -69,9 +76,8 @@ def _password(keyring: Keyring | None, user: User | None, account: SmtpAccount |
     from_env = os.environ.get(SMTP_PASSWORD_ENV)
     if from_env:
         return from_env
-    stored = (account is not None and account.sealed_password is not None
-              and account.host == settings.host and account.username == settings.username)
-    if stored and keyring is not None and user is not None:
+    if (user is not None and account is not None and account.sealed_password is not None
+            and account.username == settings.username):
         private = keyring.unlock(user.email, read_password(f"Password for {user.email}"))
         return open_smtp_password(account, private)
     return read_password(f"SMTP password for {settings.username}", env=SMTP_PASSWORD_ENV)
@@ -123,27 +129,23 @@ def mail(
     except OSError as exc:
         raise InputError(f"{stego}: cannot read the attachment ({exc.strerror})") from None
     keyring = Keyring.open_existing()
-    try:
+    with keyring or contextlib.nullcontext():
         sender, user = _sender(keyring, from_)
-        address = parseaddr(sender)[1]
         message = build_message(
             data, stego.name, sender=sender, to=[check_email(a) for a in to],
             subject=stego.name if subject is None else subject, body=body,
             date=datetime.now(timezone.utc),
-            message_id=make_msgid(domain=address.rsplit("@", 1)[-1]))
+            message_id=make_msgid(domain=parseaddr(sender)[1].rsplit("@", 1)[-1]))
         if eml is not None:
             images.write_atomic(eml, message.as_bytes(), force=force)
             console.print(f"Wrote the message to {escape(str(eml))}.")
             return
-        account = keyring.smtp_account(user.email) if keyring and user else None
-        settings = _settings(account, smtp_host, smtp_port, smtp_security, smtp_user,
-                             timeout, cafile)
+        stored = keyring.smtp_account(user.email) if keyring and user else None
+        settings, account = _settings(stored, smtp_host, smtp_port, smtp_security, smtp_user,
+                                      timeout, cafile)
         check_settings(settings)
-        password = _password(keyring, user, account, settings)
-    finally:
-        if keyring is not None:
-            keyring.close()
-    settings = dataclasses.replace(settings, password=password)
+        settings = dataclasses.replace(
+            settings, password=_password(keyring, user, account, settings))
     with console.status(f"Sending to {settings.address}…"):
         send(message, settings)
     console.print(f"Sent {escape(stego.name)} ({len(data):,} bytes) to {escape(', '.join(to))} "
