@@ -199,3 +199,18 @@ def test_installed_console_script(tmp_path, cover_png):
         pytest.fail("the stegokit console script is not installed next to this Python")
     got = subprocess.run([script, "capacity", cover_png, "--json"], capture_output=True)
     assert got.returncode == 0 and json.loads(got.stdout)["lsb"]["1"] == 98_284
+
+
+def test_stealth_caps_the_rate(tmp_path, cover_png):
+    out = tmp_path / "s.png"
+    small = run("embed-text", cover_png, "-o", str(out), "-m", "short", "--stealth", "--json")
+    assert small.exit_code == 0 and json.loads(small.stdout)["rate"] < 0.05
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(np.random.default_rng(0).bytes(20_000))
+    big = run("embed-text", cover_png, "-o", str(tmp_path / "b.png"), "--file", str(blob),
+              "--stealth")
+    assert big.exit_code == 1 and "--stealth keeps the payload" in big.stderr
+    loud = run("embed-text", cover_png, "-o", str(tmp_path / "c.png"), "--file", str(blob))
+    assert loud.exit_code == 0 and "steganalysis" in loud.stderr
+    assert run("embed-text", cover_png, "-o", str(tmp_path / "d.png"), "-m", "x", "--stealth",
+               "--bits", "2").exit_code == 1

@@ -33,14 +33,12 @@ class EmbedResult:
     capacity: int
     changed: int
     psnr: float
+    rate: float = 0.0
+    notices: tuple[str, ...] = ()
 
     @property
     def pixels(self) -> np.ndarray:
         return self.picture.pixels
-
-    @property
-    def notices(self) -> tuple[str, ...]:
-        return self.picture.notices
 
     def save(self, path: str | os.PathLike, *, force: bool = False) -> None:
         """Write the stego image (format from the extension; lossy formats refused)."""
@@ -113,12 +111,34 @@ def _capacity_error(payload: Payload, picture: Picture, bits: int,
     )
 
 
+#: Above this many message bits per value, modern steganalysis finds ±1 embedding reliably.
+SAFE_RATE = 0.1
+#: ``stealth=True`` refuses payloads above this rate.
+STEALTH_RATE = 0.05
+
+
+def _rate_checks(rate: float, container_bytes: int, stealth: bool, bits: int) -> tuple[str, ...]:
+    if stealth and bits != 1:
+        raise InputError("--stealth embeds at 1 bit per value; leave out --bits")
+    if stealth and rate > STEALTH_RATE:
+        most = int(container_bytes * STEALTH_RATE / rate)
+        raise CapacityError(
+            f"--stealth keeps the payload at or below {STEALTH_RATE} bits per value; this one "
+            f"needs {rate:.3f}: hide about {most:,} bytes or fewer here, or use a larger cover"
+        )
+    if rate > SAFE_RATE:
+        return (f"this payload uses {rate:.2f} bits per value; above {SAFE_RATE} modern "
+                "steganalysis detects embedding reliably (see --stealth)",)
+    return ()
+
+
 def embed_text(
     cover,
     message: str | bytes | Payload,
     *,
     filename: str | None = None,
     bits: int = 1,
+    stealth: bool = False,
     passphrase: str | bytes | None = None,
     recipient: bytes | None = None,
     kdf: crypto.KdfParams | None = None,
@@ -132,6 +152,8 @@ def embed_text(
     message : str, bytes or Payload
     bits : int
         Low bits per colour value, 1 (default, least visible) to 4.
+    stealth : bool
+        Refuse payloads above :data:`STEALTH_RATE` bits per value (1 bit per value only).
     passphrase, recipient : optional
         Encrypt with a passphrase, or seal to a recipient's 32-byte X25519 public key.
     kdf : KdfParams, optional
@@ -159,6 +181,8 @@ def embed_text(
     stored = len(data) - (crypto.KEY_BLOCK_SIZE if encrypted else 0)
     if stored > lsb.room(picture.pixels.shape, bits, encrypted=encrypted):
         raise _capacity_error(payload, picture, bits, encrypted)
+    rate = len(data) * 8 / lsb.value_count(picture.pixels.shape)
+    notes = _rate_checks(rate, len(data), stealth, bits)
     pixels, changed = lsb.embed(picture.pixels, data, bits=bits, code=code,
                                 keys=lock[1] if lock else None, rng=rng)
     return EmbedResult(
@@ -171,6 +195,8 @@ def embed_text(
                               name=payload.name),
         changed=changed,
         psnr=psnr(picture.pixels, pixels),
+        rate=rate,
+        notices=picture.notices + notes,
     )
 
 

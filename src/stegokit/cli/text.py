@@ -70,6 +70,9 @@ def embed_text(
     bits: Annotated[int, typer.Option(
         "--bits", "-b", min=1, max=4,
         help="Low bits used per colour value: 1 hides best, 4 holds four times more.")] = 1,
+    stealth: Annotated[bool, typer.Option(
+        "--stealth", help="Refuse payloads above 0.05 bits per value, where statistical "
+        "detection gets hard (1 bit per value, matrix embedding).")] = False,
     passphrase: AskPassphrase = False,
     passphrase_file: PassphraseFile = None,
     to: ToOption = None,
@@ -90,7 +93,7 @@ def embed_text(
     recipient = recipient_key(to)
     secret = None if to else read_passphrase(passphrase, passphrase_file, confirm=True)
     with console.status("Hiding…"):
-        result = api.embed_text(cover, payload, bits=bits, passphrase=secret,
+        result = api.embed_text(cover, payload, bits=bits, stealth=stealth, passphrase=secret,
                                 recipient=recipient)
         result.save(output, force=force)
     record_embed(result.method, to, output)
@@ -106,6 +109,7 @@ def embed_text(
         "stored_bytes": result.stored_bytes,
         "capacity": result.capacity,
         "changed": result.changed,
+        "rate": result.rate,
         "psnr": result.psnr,
     }
     if json_out:

@@ -224,11 +224,14 @@ def matrix_code(pixels_shape: tuple[int, ...], container_size: int, *, encrypted
     return best
 
 
+def value_count(pixels_shape: tuple[int, ...]) -> int:
+    """How many values of an image of this shape can carry data (alpha excluded)."""
+    return pixels_shape[0] * pixels_shape[1] * (3 if pixels_shape[2] >= 3 else 1)
+
+
 def room(pixels_shape: tuple[int, ...], bits: int, *, encrypted: bool) -> int:
     """Carrier bytes available at ``bits`` per value (after the key block when encrypted)."""
-    values = _Values(np.empty((1, 1, pixels_shape[2]), dtype=np.uint8))
-    count = pixels_shape[0] * pixels_shape[1] * values.data_channels
-    blocks = count // BLOCK - (KEY_BLOCKS if encrypted else 0)
+    blocks = value_count(pixels_shape) // BLOCK - (KEY_BLOCKS if encrypted else 0)
     return max(blocks, 0) * BLOCK * bits // 8
 
 
