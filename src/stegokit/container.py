@@ -177,6 +177,8 @@ def parse_header(raw: bytes, *, room: int) -> Header:
     :class:`FormatError` for a version this stegokit does not know, and
     :class:`AuthenticationError` when the declared length cannot fit (damaged or cropped).
     """
+    if len(raw) < HEADER_SIZE:
+        raise NoPayloadError("no hidden message found")
     fields = raw[: _HEADER.size]
     magic, version, flags, codec, param, length = _HEADER.unpack(fields)
     if magic != MAGIC:
