@@ -467,8 +467,8 @@ def analyze(pixels: np.ndarray, windows: int = 100) -> Report:
     Report
         "likely stego" when the overall rate reaches ``LIKELY_RATE``; "suspicious" when it
         reaches ``SUSPICIOUS_RATE`` or the chi-square windows show a sequential run
-        (``ChiSquareSummary.sequential_end``); "clean" otherwise. "clean" means no LSB replacement was
-        found, not that nothing is hidden.
+        (``ChiSquareSummary.sequential_end``); "clean" otherwise. "clean" means that no LSB
+        replacement was found, not that nothing is hidden.
     """
     colour = _colour(pixels)
     rs = rs_rate(colour)
