@@ -38,9 +38,9 @@ SUSPICIOUS_RATE = 0.05
 #: A chi-square window whose p-value reaches this looks fully embedded.
 WINDOW_P = 0.5
 #: A sequential run needs at least this many flagged windows from the start...
-MIN_RUN = 2
+MIN_RUN = 3
 #: ...and at most this fraction of flagged windows after it.
-MAX_FLAGGED_AFTER = 0.05
+MAX_FLAGGED_AFTER = 0.5
 
 _MIN_EXPECTED = 5.0  # chi-square: value pairs with fewer expected counts are left out
 _MIN_WINDOW_VALUES = 1024
@@ -218,20 +218,26 @@ def _rate_root(a: float, b: float, c: float) -> float:
     """Embedding rate p from the RS quadratic a*z^2 + b*z + c = 0 with z = p / (2(p - 1)).
 
     The equation is solved in p, where it stays well conditioned near p = 1 (z goes to
-    infinity there): the real root nearest 0, or the vertex when noise leaves no real root.
+    infinity there).
     """
     return _root_nearest_zero(a + 2.0 * b + 4.0 * c, -(2.0 * b + 8.0 * c), 4.0 * c)
 
 
 def _root_nearest_zero(a: float, b: float, c: float) -> float:
-    """The real root of a*x^2 + b*x + c = 0 nearest 0; the vertex when there is none."""
+    """The root of a*x^2 + b*x + c = 0 nearest 0, continued through a double root.
+
+    With a negative discriminant d there is no real root; the value returned is then the
+    vertex moved by sqrt(-d) / 2|a| away from 0, the mirror image of what a positive d of
+    the same size gives. Sampling noise around a double root (which RS and SPA reach at rate
+    1) then averages out instead of always pulling the estimate towards 0.
+    """
     if abs(a) < 1e-12:
         return -c / b if b else 0.0
     disc = b * b - 4.0 * a * c
-    if disc < 0.0:
-        return -b / (2.0 * a)
-    root = math.sqrt(disc)
-    return min((-b + root) / (2.0 * a), (-b - root) / (2.0 * a), key=abs)
+    vertex = -b / (2.0 * a)
+    offset = math.sqrt(abs(disc)) / (2.0 * abs(a))
+    near, far = sorted((vertex - offset, vertex + offset), key=abs)
+    return near if disc >= 0.0 else far
 
 
 def _bands(channel: np.ndarray) -> list[np.ndarray]:
