@@ -217,7 +217,7 @@ def test_input_is_not_modified():
 
 def test_alpha_channel_is_ignored():
     rgb = photo("rocket")
-    noise = np.random.default_rng(9).integers(0, 256, rgb.shape[:2] + (1,), dtype=np.uint8)
+    noise = np.random.default_rng(9).integers(0, 256, (*rgb.shape[:2], 1), dtype=np.uint8)
     rgba = np.concatenate([rgb, noise], axis=2)
     assert analysis.analyze(rgba) == analysis.analyze(rgb)
 

@@ -89,19 +89,20 @@ class FileTraits:
         return data
 
 
-def inspect_file(data: bytes) -> FileTraits:
+def inspect_file(data: bytes | bytearray | memoryview) -> FileTraits:
     """Read the file-level traits of an image file's bytes.
 
     Parameters
     ----------
-    data : bytes
-        The whole file, as read from disk.
+    data : bytes-like
+        The whole file, as read from disk. Not modified.
 
     Returns
     -------
     FileTraits
         Never raises on malformed input: damage (a truncated chunk, a bad CRC) is a finding.
     """
+    data = bytes(data)
     if data.startswith(PNG_SIGNATURE):
         return _inspect_png(data)
     if data.startswith(JPEG_SOI):
@@ -221,8 +222,8 @@ def _writer_findings(level: str | None, idat_size: int | None) -> list[str]:
     findings = []
     if level is not None and level.startswith("fastest"):
         findings.append(
-            "IDAT compressed at the fastest zlib level: unusual for image editors; "
-            "stego-lsb's command line saves at level 1 by default"
+            "IDAT compressed at the fastest zlib level: unusual for image editors (6 or 9); "
+            "stego-lsb's command line and stegokit save PNGs at level 1"
         )
     if idat_size in IDAT_WRITERS:
         findings.append(
