@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -175,43 +176,46 @@ def chi_square_windows(pixels: np.ndarray, windows: int = 100) -> np.ndarray:
         raise InputError("windows must be at least 1")
     values = _colour(pixels).ravel()
     n = max(1, min(windows, values.size // _MIN_WINDOW_VALUES))
-    chunk = np.arange(values.size, dtype=np.int64) * n // values.size
-    hists = np.bincount(chunk * 256 + values, minlength=n * 256).reshape(n, 256)
+    edges = np.arange(n + 1) * values.size // n
+    hists = np.stack(
+        [np.bincount(values[start:stop], minlength=256) for start, stop in pairwise(edges)]
+    )
     return _pair_pvalues(hists)
 
 
 # --------------------------------------------------------------------------- RS analysis
 
 
-def _groups(channel: np.ndarray) -> np.ndarray:
-    """Disjoint groups of 4 adjacent values, along rows and along columns, as (N, 4) int16."""
+def _group_columns(channel: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Disjoint groups of 4 adjacent values, along rows and along columns.
+
+    Returned as 4 int16 arrays (first, second, third, fourth value of every group), so that
+    the arithmetic below runs over long contiguous arrays.
+    """
     h, w = channel.shape
-    rows = channel[:, : w - w % _GROUP].reshape(-1, _GROUP)
-    cols = channel[: h - h % _GROUP, :].T.reshape(-1, _GROUP)
-    return np.concatenate([rows, cols]).astype(np.int16)
-
-
-def _smoothness(groups: np.ndarray) -> np.ndarray:
-    """Discrimination function f: sum of absolute differences of neighbours in each group."""
-    return np.abs(np.diff(groups, axis=1)).sum(axis=1)
-
-
-def _regular_minus_singular(groups: np.ndarray, f: np.ndarray, negative: bool) -> float:
-    """R - S (as fractions of groups) under the mask [0, 1, 1, 0], or under -M."""
-    inner = groups[:, 1:3]
-    flipped = ((inner + 1) ^ 1) - 1 if negative else inner ^ 1
-    changed = f - np.abs(groups[:, 0] - inner[:, 0]) - np.abs(groups[:, 3] - inner[:, 1])
-    changed += np.abs(groups[:, 0] - flipped[:, 0]) + np.abs(groups[:, 3] - flipped[:, 1])
-    changed += np.abs(flipped[:, 1] - flipped[:, 0]) - np.abs(inner[:, 1] - inner[:, 0])
-    return (np.count_nonzero(changed > f) - np.count_nonzero(changed < f)) / len(groups)
-
-
-def _rs_differences(groups: np.ndarray) -> tuple[float, float]:
-    f = _smoothness(groups)
-    return (
-        _regular_minus_singular(groups, f, negative=False),
-        _regular_minus_singular(groups, f, negative=True),
+    rows = channel[:, : w - w % _GROUP].reshape(h, -1, _GROUP)
+    cols = channel[: h - h % _GROUP].reshape(-1, _GROUP, w)
+    return tuple(
+        np.concatenate([rows[..., k].ravel(), cols[:, k, :].ravel()]).astype(np.int16)
+        for k in range(_GROUP)
     )
+
+
+def _regular_minus_singular(groups: tuple[np.ndarray, ...], negative: bool) -> float:
+    """R - S, as a fraction of the groups, under the mask [0, 1, 1, 0] (or -M if negative).
+
+    Only the three differences that touch the flipped middle pair change the discrimination
+    function f (sum of absolute neighbour differences), so only they are computed.
+    """
+    a, b, c, d = groups
+    fb, fc = (((b + 1) ^ 1) - 1, ((c + 1) ^ 1) - 1) if negative else (b ^ 1, c ^ 1)
+    change = np.abs(a - fb) + np.abs(fc - fb) + np.abs(d - fc)
+    change -= np.abs(a - b) + np.abs(c - b) + np.abs(d - c)
+    return float(np.sign(change).sum()) / a.size
+
+
+def _rs_differences(groups: tuple[np.ndarray, ...]) -> tuple[float, float]:
+    return _regular_minus_singular(groups, False), _regular_minus_singular(groups, True)
 
 
 def _rate_root(a: float, b: float, c: float) -> float:
@@ -257,9 +261,9 @@ def _banded(estimate, channel: np.ndarray) -> float:
 
 
 def _rs_band(channel: np.ndarray) -> float:
-    groups = _groups(channel)
+    groups = _group_columns(channel)
     d0, dn0 = _rs_differences(groups)
-    d1, dn1 = _rs_differences(groups ^ 1)
+    d1, dn1 = _rs_differences(tuple(values ^ 1 for values in groups))
     return _rate_root(2.0 * (d1 + d0), dn0 - dn1 - d1 - 3.0 * d0, d0 - dn0)
 
 
