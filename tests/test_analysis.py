@@ -134,7 +134,18 @@ def test_lsb_matching_shows_where_values_are_clipped():
     assert report.rate > 0.4 * clipped
 
 
-@pytest.mark.parametrize("name", UNCLIPPED)
+@pytest.mark.parametrize(
+    "name",
+    [
+        *UNCLIPPED,
+        pytest.param(
+            "astronaut",
+            marks=pytest.mark.xfail(
+                strict=True, reason="+/-1 at 0 and 255 is an LSB flip; RS/SPA read ~0.14"
+            ),
+        ),
+    ],
+)
 def test_stegokit_lsb_codec_reads_clean(name):
     stegokit = pytest.importorskip("stegokit")
     cover = photo(name)
