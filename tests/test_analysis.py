@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from dataclasses import FrozenInstanceError
 
 import numpy as np
@@ -47,6 +46,11 @@ def lsb_match(pixels, rate, rng):
     step = np.where(values == 0, 1, np.where(values == 255, -1, step))
     flat[where] = values + np.where(change, step, 0)
     return flat.astype(np.uint8).reshape(pixels.shape)
+
+
+def random_bytes(count: int) -> bytes:
+    """Payload bytes, fixed from run to run."""
+    return np.random.default_rng(count).bytes(count)
 
 
 def through_png(image: Image.Image) -> np.ndarray:
@@ -149,7 +153,7 @@ def test_lsb_matching_shows_where_values_are_clipped():
 def test_stegokit_lsb_codec_reads_clean(name):
     stegokit = pytest.importorskip("stegokit")
     cover = photo(name)
-    payload = os.urandom(int(stegokit.capacity(cover).lsb[1] * 0.4))
+    payload = random_bytes(int(stegokit.capacity(cover).lsb[1] * 0.4))
     stego = stegokit.embed_text(cover, payload, filename="data.bin", rng=5).pixels
     report = analysis.analyze(stego)
     assert report.verdict == "clean"
@@ -176,7 +180,7 @@ def test_rate_04_is_likely_stego(sequential, named_photo):
 def test_stegano_lsb_hide_is_flagged():
     lsb = pytest.importorskip("stegano.lsb")
     cover = Image.fromarray(photo("astronaut"))
-    message = os.urandom(15_000).hex()  # 30 kB of text, written from the first pixel on
+    message = random_bytes(15_000).hex()  # 30 kB of text, written from the first pixel on
     stego = through_png(lsb.hide(cover, message))
     report = analysis.analyze(stego)
     assert report.verdict == "likely stego"
@@ -188,7 +192,7 @@ def test_stegano_lsb_hide_is_flagged():
 def test_stego_lsb_hide_is_flagged():
     steg = pytest.importorskip("stego_lsb.LSBSteg")
     cover = Image.fromarray(photo("rocket"))
-    message = os.urandom(25_000)
+    message = random_bytes(25_000)
     stego = through_png(steg.hide_message_in_image(cover, message, num_lsb=1))
     report = analysis.analyze(stego)
     assert report.verdict != "clean"
@@ -239,12 +243,18 @@ def test_grey_image_has_one_channel():
     assert len(report.rs) == len(report.spa) == len(report.chi_square.pvalues) == 1
 
 
+def test_grey_alpha_image_analyses_the_grey():
+    grey = photo("camera")
+    alpha = np.random.default_rng(12).integers(0, 256, grey.shape, dtype=np.uint8)
+    assert analysis.analyze(np.concatenate([grey, alpha], axis=2)) == analysis.analyze(grey)
+
+
 @pytest.mark.parametrize(
     "bad",
     [
         np.zeros((64, 64, 3), dtype=np.float32),
         np.zeros((64, 64), dtype=np.uint8),
-        np.zeros((64, 64, 2), dtype=np.uint8),
+        np.zeros((64, 64, 5), dtype=np.uint8),
         np.zeros((3, 64, 3), dtype=np.uint8),
         [[[0, 0, 0]]],
     ],

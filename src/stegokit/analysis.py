@@ -1,7 +1,7 @@
 """Steganalysis of LSB replacement: chi-square attack, RS analysis, sample pair analysis.
 
-All functions take a pixel array of shape ``(H, W, C)``, dtype ``uint8``, C = 1 (grey), 3 (RGB)
-or 4 (RGBA). An alpha channel is never analysed. Inputs are never modified.
+All functions take a pixel array of shape ``(H, W, C)``, dtype ``uint8``, C = 1 (grey), 2 (grey
+and alpha), 3 (RGB) or 4 (RGBA). An alpha channel is never analysed. Inputs are never modified.
 
 The estimators answer one question: were the least significant bits of this image replaced
 by message bits, and what fraction of the values carry them? They are blind to LSB matching
@@ -40,13 +40,16 @@ SUSPICIOUS_RATE = 0.05
 WINDOW_P = 0.5
 #: A sequential run needs at least this many flagged windows from the start...
 MIN_RUN = 3
-#: ...and at most this fraction of flagged windows after it.
+#: ...followed by at least this fraction of all windows...
+MIN_TAIL = 0.1
+#: ...of which at most this fraction is flagged.
 MAX_FLAGGED_AFTER = 0.5
 
 _MIN_EXPECTED = 5.0  # chi-square: value pairs with fewer expected counts are left out
 _MIN_WINDOW_VALUES = 1024
 _GROUP = 4  # RS: pixels per group, mask [0, 1, 1, 0]
 _MIN_SIDE = 4
+_COLOUR_CHANNELS = {1: 1, 2: 1, 3: 3, 4: 3}  # channels in the array -> colour channels
 _BAND_ROWS = 64  # RS and SPA: rows per band (at least)
 _MAX_BANDS = 64
 
@@ -58,11 +61,11 @@ def _colour(pixels: np.ndarray) -> np.ndarray:
     """Check the array and return a view of its colour channels, alpha dropped."""
     if not isinstance(pixels, np.ndarray) or pixels.dtype != np.uint8:
         raise InputError("pixels must be a NumPy uint8 array")
-    if pixels.ndim != 3 or pixels.shape[2] not in (1, 3, 4):
-        raise InputError(f"pixels must have shape (H, W, C) with C in 1, 3, 4, not {pixels.shape}")
+    if pixels.ndim != 3 or pixels.shape[2] not in _COLOUR_CHANNELS:
+        raise InputError(f"pixels must have shape (H, W, C) with C in 1..4, not {pixels.shape}")
     if min(pixels.shape[:2]) < _MIN_SIDE:
         raise InputError(f"image too small to analyse: {pixels.shape[1]}x{pixels.shape[0]}")
-    return pixels[..., :3] if pixels.shape[2] == 4 else pixels
+    return pixels[..., : _COLOUR_CHANNELS[pixels.shape[2]]]
 
 
 def _channel_names(n: int) -> tuple[str, ...]:
@@ -136,7 +139,7 @@ def chi_square(pixels: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     pixels : ndarray, shape (H, W, C), dtype uint8
-        C = 1, 3 or 4; alpha is ignored.
+        C = 1 to 4; alpha (channel 2 of 2, 4 of 4) is ignored.
 
     Returns
     -------
@@ -163,7 +166,7 @@ def chi_square_windows(pixels: np.ndarray, windows: int = 100) -> np.ndarray:
     Parameters
     ----------
     pixels : ndarray, shape (H, W, C), dtype uint8
-        C = 1, 3 or 4; alpha is ignored.
+        C = 1 to 4; alpha (channel 2 of 2, 4 of 4) is ignored.
     windows : int, optional
         Number of chunks; fewer when the image has under 1024 values per chunk.
 
@@ -278,7 +281,7 @@ def rs_rate(pixels: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     pixels : ndarray, shape (H, W, C), dtype uint8
-        C = 1, 3 or 4; alpha is ignored. H and W at least 4.
+        C = 1 to 4; alpha (channel 2 of 2, 4 of 4) is ignored. H and W at least 4.
 
     Returns
     -------
@@ -326,7 +329,7 @@ def spa_rate(pixels: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     pixels : ndarray, shape (H, W, C), dtype uint8
-        C = 1, 3 or 4; alpha is ignored.
+        C = 1 to 4; alpha (channel 2 of 2, 4 of 4) is ignored.
 
     Returns
     -------
@@ -360,9 +363,10 @@ class ChiSquareSummary:
         Fraction of all chunks whose p-value is at least ``WINDOW_P``.
     sequential_end : float or None
         Where sequentially embedded data seems to end, as a fraction of the image in raster
-        order: ``leading_extent`` when at least ``MIN_RUN`` chunks lead and at most
-        ``MAX_FLAGGED_AFTER`` of the chunks after them are flagged; else None. Images with a
-        smooth histogram flag chunks everywhere, which is not this pattern.
+        order: ``leading_extent`` when at least ``MIN_RUN`` chunks lead, at least ``MIN_TAIL``
+        of all chunks follow them and at most ``MAX_FLAGGED_AFTER`` of those are flagged; else
+        None. Images with a smooth histogram flag chunks everywhere, which is not this pattern;
+        data filling nearly the whole image is left to RS and SPA.
     """
 
     pvalues: tuple[float, ...]
@@ -428,7 +432,7 @@ def _leading_run(flagged: np.ndarray) -> int:
 def _sequential_end(flagged: np.ndarray) -> float | None:
     run = _leading_run(flagged)
     after = flagged[run:]
-    if run < MIN_RUN or after.size == 0 or after.mean() > MAX_FLAGGED_AFTER:
+    if run < MIN_RUN or after.size < MIN_TAIL * flagged.size or after.mean() > MAX_FLAGGED_AFTER:
         return None
     return run / flagged.size
 
@@ -468,7 +472,7 @@ def analyze(pixels: np.ndarray, windows: int = 100) -> Report:
     Parameters
     ----------
     pixels : ndarray, shape (H, W, C), dtype uint8
-        C = 1, 3 or 4; alpha is ignored. H and W at least 4.
+        C = 1 to 4; alpha (channel 2 of 2, 4 of 4) is ignored. H and W at least 4.
     windows : int, optional
         Number of raster-order chunks for the sliding chi-square test.
 
@@ -510,7 +514,7 @@ def bitplane_picture(pixels: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     pixels : ndarray, shape (H, W, C), dtype uint8
-        C = 1, 3 or 4; alpha is ignored.
+        C = 1 to 4; alpha (channel 2 of 2, 4 of 4) is ignored.
 
     Returns
     -------
