@@ -5,7 +5,8 @@ and alpha), 3 (RGB) or 4 (RGBA). An alpha channel is never analysed. Inputs are 
 
 The estimators answer one question: were the least significant bits of this image replaced
 by message bits, and what fraction of the values carry them? They are blind to LSB matching
-(+/-1 embedding) and to anything that does not work on the LSB plane; see ``docs/analysis.md``.
+(+/-1 embedding; except at 0 and 255, where the step is an LSB flip) and to anything that does
+not work on the LSB plane; see ``docs/analysis.md``.
 """
 
 from __future__ import annotations
@@ -357,8 +358,8 @@ class ChiSquareSummary:
         p-value per successive chunk in raster order (see :func:`chi_square_windows`).
     leading_extent : float
         Fraction of the image, from its first pixel, covered by the run of chunks whose p-value
-        is at least ``WINDOW_P``: where sequentially embedded data seems to end. 0 when the
-        first chunk looks clean.
+        is at least ``WINDOW_P``; 0 when the first chunk looks clean. A raw figure: smooth
+        clean photos reach 1 (see ``sequential_end``).
     flagged_fraction : float
         Fraction of all chunks whose p-value is at least ``WINDOW_P``.
     sequential_end : float or None
@@ -410,7 +411,8 @@ class Report:
         """Plain dict of built-in types (str, float, list, dict), ready for ``json.dumps``.
 
         Keys: verdict, rate, channels, rs, spa, chi_square (pvalues, window_pvalues,
-        leading_extent, flagged_fraction), reasons. Tuples become lists.
+        leading_extent, flagged_fraction, sequential_end: float or None), reasons. Tuples
+        become lists.
         """
         return _lists(asdict(self))
 
