@@ -81,7 +81,7 @@ def file_payload(path: str | os.PathLike) -> Payload:
 
 
 def make_lock(passphrase: str | bytes | None = None, recipient: bytes | None = None,
-              kdf: crypto.KdfParams = crypto.DEFAULT_KDF) -> tuple[bytes, crypto.Keys] | None:
+              kdf: crypto.KdfParams | None = None) -> tuple[bytes, crypto.Keys] | None:
     """The key block and keys that seal a payload, or None for a plain one."""
     if passphrase is not None and recipient is not None:
         raise InputError("give a passphrase or a recipient, not both")
@@ -121,7 +121,7 @@ def embed_text(
     bits: int = 1,
     passphrase: str | bytes | None = None,
     recipient: bytes | None = None,
-    kdf: crypto.KdfParams = crypto.DEFAULT_KDF,
+    kdf: crypto.KdfParams | None = None,
     rng: np.random.Generator | int | None = None,
 ) -> EmbedResult:
     """Hide a text (``str``) or a file (``bytes`` with ``filename``) in a cover with the LSB codec.
@@ -134,8 +134,8 @@ def embed_text(
         Low bits per colour value, 1 (default, least visible) to 4.
     passphrase, recipient : optional
         Encrypt with a passphrase, or seal to a recipient's 32-byte X25519 public key.
-    kdf : KdfParams
-        Argon2id cost for a passphrase.
+    kdf : KdfParams, optional
+        Argon2id cost for a passphrase (default ``crypto.DEFAULT_KDF``).
     rng : Generator or seed, optional
 
     Returns
@@ -148,12 +148,18 @@ def embed_text(
     picture = images.load(cover)
     payload = as_payload(message, filename)
     lock = make_lock(passphrase, recipient, kdf)
-    data = container.pack(payload, codec=container.CODEC_LSB, param=bits, lock=lock)
     encrypted = lock is not None
+    data = container.pack(payload, codec=container.CODEC_LSB, param=lsb.layout_param(bits),
+                          lock=lock)
+    code = lsb.matrix_code(picture.pixels.shape, len(data), encrypted=encrypted) \
+        if bits == 1 else 0
+    if code:
+        data = container.pack(payload, codec=container.CODEC_LSB,
+                              param=lsb.layout_param(1, code), lock=lock)
     stored = len(data) - (crypto.KEY_BLOCK_SIZE if encrypted else 0)
     if stored > lsb.room(picture.pixels.shape, bits, encrypted=encrypted):
         raise _capacity_error(payload, picture, bits, encrypted)
-    pixels, changed = lsb.embed(picture.pixels, data, bits=bits,
+    pixels, changed = lsb.embed(picture.pixels, data, bits=bits, code=code,
                                 keys=lock[1] if lock else None, rng=rng)
     return EmbedResult(
         picture=picture.with_pixels(pixels),
@@ -176,7 +182,7 @@ def extract_text(stego, *, passphrase: str | bytes | None = None,
     """
     picture = images.load(stego)
     found = lsb.extract(picture.pixels, unlock=make_unlock(passphrase, private_key))
-    return Extraction(found.payload, container.CODEC_NAMES[found.codec], found.param,
+    return Extraction(found.payload, container.CODEC_NAMES[found.codec], found.param & 0x0F,
                       found.encrypted, picture.notices)
 
 

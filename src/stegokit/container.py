@@ -2,11 +2,15 @@
 
 The byte layout is specified in ``docs/format.md``; in short::
 
-    plain:      header(12) | record (maybe zlib)                     | CRC-32(4)
-    encrypted:  key block(36) | header(12) | iv(16) + AES-CBC(record) | HMAC-SHA256(32)
+    plain:      header(14) | record (maybe zlib)                     | CRC-32(4)
+    encrypted:  key block(36) | header(14) | iv(16) + AES-CBC(record) | HMAC-SHA256(32)
 
     header:     magic "STGK" | version | flags | codec | codec param | body length (u32 BE)
+                | header check (u16 BE: low 16 bits of the CRC-32 of the 12 bytes before)
     record:     kind | name length | name (UTF-8) | data
+
+The header's shape is fixed for every version, so that a newer version is told apart from a
+damaged header: a valid header check with an unknown version is :class:`FormatError`.
 
 The CRC (plain) or the HMAC (encrypted, over key block, header and body) is checked before
 anything is returned, so extraction gives the exact payload or an error.
@@ -24,7 +28,7 @@ from .errors import AuthenticationError, FormatError, NoPayloadError
 
 MAGIC = b"STGK"
 VERSION = 1
-HEADER_SIZE = 12
+HEADER_SIZE = 14
 CRC_SIZE = 4
 
 FLAG_ENCRYPTED = 0x01
@@ -43,6 +47,7 @@ MAX_NAME_BYTES = 255
 MAX_RECORD_BYTES = 1 << 30
 
 _HEADER = struct.Struct(">4sBBBBI")
+_CHECK = struct.Struct(">H")
 
 
 @dataclass(frozen=True)
@@ -81,11 +86,16 @@ class Header:
         return bool(self.flags & FLAG_COMPRESSED)
 
     def pack(self) -> bytes:
-        return _HEADER.pack(MAGIC, VERSION, self.flags, self.codec, self.param, self.length)
+        fields = _HEADER.pack(MAGIC, VERSION, self.flags, self.codec, self.param, self.length)
+        return fields + _header_check(fields)
 
     def trailer_size(self) -> int:
         """Bytes after the body: the CRC-32 or the HMAC tag."""
         return crypto.TAG_SIZE if self.encrypted else CRC_SIZE
+
+
+def _header_check(fields: bytes) -> bytes:
+    return _CHECK.pack(zlib.crc32(fields) & 0xFFFF)
 
 
 def safe_name(name: str) -> str:
@@ -167,9 +177,12 @@ def parse_header(raw: bytes, *, room: int) -> Header:
     :class:`FormatError` for a version this stegokit does not know, and
     :class:`AuthenticationError` when the declared length cannot fit (damaged or cropped).
     """
-    magic, version, flags, codec, param, length = _HEADER.unpack(raw[:HEADER_SIZE])
+    fields = raw[: _HEADER.size]
+    magic, version, flags, codec, param, length = _HEADER.unpack(fields)
     if magic != MAGIC:
         raise NoPayloadError("no hidden message found")
+    if raw[_HEADER.size : HEADER_SIZE] != _header_check(fields):
+        raise AuthenticationError("integrity check failed: the header is damaged")
     if version != VERSION:
         raise FormatError(
             f"this message uses container version {version}; this stegokit reads version "

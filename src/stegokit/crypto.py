@@ -16,7 +16,10 @@ Every failure of the data raises the same :class:`AuthenticationError`.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import hmac
 import os
 import unicodedata
 from dataclasses import dataclass
@@ -105,12 +108,14 @@ def _argon2(secret: bytes, salt: bytes, params: KdfParams) -> bytes:
 
 
 def passphrase_key_block(
-    passphrase: str | bytes, *, params: KdfParams = DEFAULT_KDF, salt: bytes | None = None
+    passphrase: str | bytes, *, params: KdfParams | None = None, salt: bytes | None = None
 ) -> tuple[bytes, Keys]:
     """Make a fresh key block for a passphrase and derive its keys.
 
-    ``salt`` is for test vectors only; by default 32 random bytes.
+    ``params`` defaults to :data:`DEFAULT_KDF`; ``salt`` is for test vectors only (by default
+    32 random bytes).
     """
+    params = params or DEFAULT_KDF
     salt = os.urandom(32) if salt is None else salt
     if len(salt) != 32:
         raise ValueError("salt must be 32 bytes")
@@ -245,3 +250,97 @@ def keystream(key: bytes, size: int) -> bytes:
     """``size`` pseudo-random bytes from AES-256-CTR under ``key`` (for keyed pixel orders)."""
     encryptor = Cipher(algorithms.AES256(key), modes.CTR(bytes(16))).encryptor()
     return encryptor.update(bytes(size)) + encryptor.finalize()
+
+
+# --- Keyring secrets: password hashes, secrets wrapped under a password or sealed to a key ---
+#
+# Added for the keyring (keyring.py). A password hash is a PHC string
+# ``$argon2id$v=19$m=<KiB>,t=<passes>,p=<lanes>$<salt>$<hash>`` (unpadded base64), so its
+# cost travels with it. A *wrapped* secret is a passphrase key block followed by
+# ``seal(secret)``; a secret *sealed to a key* is a recipient key block followed by
+# ``seal(secret)``; the key block and a label are the associated data in both.
+
+_PHC_PREFIX = "$argon2id$v=19$"
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii").rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+
+
+def hash_password(password: str | bytes, *, params: KdfParams | None = None) -> str:
+    """An Argon2id hash of a password as a PHC string that records its salt and cost.
+
+    ``params`` defaults to :data:`DEFAULT_KDF`.
+    """
+    params = params or DEFAULT_KDF
+    salt = os.urandom(16)
+    digest = _argon2(normalize_passphrase(password), salt, params)
+    cost = f"m={1 << params.log2_memory_kib},t={params.iterations},p={params.lanes}"
+    return f"{_PHC_PREFIX}{cost}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_password(encoded: str, password: str | bytes) -> bool:
+    """Whether ``password`` matches a :func:`hash_password` string (constant-time compare)."""
+    try:
+        if not encoded.startswith(_PHC_PREFIX):
+            raise ValueError(encoded)
+        cost, salt, digest = encoded[len(_PHC_PREFIX):].split("$")
+        fields = dict(item.split("=") for item in cost.split(","))
+        memory = int(fields["m"])
+        params = KdfParams(memory.bit_length() - 1, int(fields["t"]), int(fields["p"]))
+        if memory != 1 << params.log2_memory_kib:
+            raise ValueError(encoded)
+        params.check()
+        salt_bytes, expected = _unb64(salt), _unb64(digest)
+    except (ValueError, KeyError, NoPayloadError, binascii.Error):
+        raise FormatError("the stored password hash is malformed") from None
+    actual = _argon2(normalize_passphrase(password), salt_bytes, params)
+    return hmac.compare_digest(actual, expected)
+
+
+def wrap_secret(secret: bytes, password: str | bytes, label: bytes, *,
+                params: KdfParams | None = None) -> bytes:
+    """Encrypt ``secret`` under a key derived from ``password`` (Argon2id, fresh salt)."""
+    block, keys = passphrase_key_block(password, params=params)
+    return block + seal(secret, keys, block + label)
+
+
+def unwrap_secret(wrapped: bytes, password: str | bytes, label: bytes) -> bytes:
+    """Inverse of :func:`wrap_secret`; a wrong password is :class:`AuthenticationError`."""
+    block = wrapped[:KEY_BLOCK_SIZE]
+    try:
+        keys = open_key_block(block, passphrase=password)
+    except NoPayloadError:
+        raise AuthenticationError("authentication failed: the wrapped key is damaged") from None
+    return unseal(wrapped[KEY_BLOCK_SIZE:], keys, block + label)
+
+
+def seal_to_key(secret: bytes, public_key: bytes, label: bytes) -> bytes:
+    """Encrypt ``secret`` so that only the holder of ``public_key``'s private key reads it."""
+    block, keys = recipient_key_block(public_key)
+    return block + seal(secret, keys, block + label)
+
+
+def open_with_key(sealed: bytes, private_key: bytes, label: bytes) -> bytes:
+    """Inverse of :func:`seal_to_key`; the wrong key is :class:`AuthenticationError`."""
+    block = sealed[:KEY_BLOCK_SIZE]
+    try:
+        keys = open_key_block(block, private_key=private_key)
+    except NoPayloadError:
+        raise AuthenticationError("authentication failed: the sealed secret is damaged") from None
+    return unseal(sealed[KEY_BLOCK_SIZE:], keys, block + label)
+
+
+def check_public_key(public_key: bytes) -> None:
+    """Refuse what is no usable X25519 public key (wrong size, or a low-order point)."""
+    try:
+        peer = X25519PublicKey.from_public_bytes(public_key)
+        shared = X25519PrivateKey.generate().exchange(peer)
+    except ValueError:
+        shared = bytes(32)
+    if shared == bytes(32):
+        raise FormatError("not a usable X25519 public key")

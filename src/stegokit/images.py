@@ -13,10 +13,12 @@ import io
 import os
 import tempfile
 import warnings
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
@@ -30,13 +32,16 @@ DEFAULT_MAX_PIXELS = 200_000_000
 LOSSLESS_FORMATS = {".png": "PNG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF",
                     ".webp": "WEBP"}
 LOSSY_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".jfif": "JPEG"}
+#: The modes each output format stores exactly (others would come back changed).
+_FORMAT_MODES = {"PNG": {"L", "LA", "RGB", "RGBA"}, "TIFF": {"L", "LA", "RGB", "RGBA"},
+                 "BMP": {"L", "RGB"}, "WEBP": {"RGB", "RGBA"}, "JPEG": {"L", "RGB"}}
 _KEPT_MODES = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 _MODE_OF_DEPTH = {depth: mode for mode, depth in _KEPT_MODES.items()}
 _CONVERSIONS = {"1": "L", "P": "RGB", "PA": "RGBA", "CMYK": "RGB", "YCbCr": "RGB",
                 "LAB": "RGB", "HSV": "RGB", "La": "LA", "RGBa": "RGBA", "RGBX": "RGB"}
-#: zlib level for PNG output: level 1 is ~4x faster than Pillow's default 6 and, on photos,
-#: only a few percent larger (the low bits of a photo are noise either way).
-PNG_COMPRESS_LEVEL = 1
+#: PNG output: zlib level 1 with the run-length strategy. On a 12-megapixel photo it is about
+#: 4x faster than Pillow's default (level 6) and within 1% of its size (docs/benchmarks.md).
+PNG_OPTIONS = {"compress_level": 1, "compress_type": zlib.Z_RLE}
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,7 @@ def _kept_info(image: Image.Image) -> dict:
 
 @contextmanager
 def _reading(name: str) -> Iterator[None]:
-    Image.MAX_IMAGE_PIXELS = max_pixels()
+    previous, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, max_pixels()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -120,6 +125,8 @@ def _reading(name: str) -> Iterator[None]:
         raise InputError(f"{name}: permission denied") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise InputError(f"{name}: the image is damaged or truncated ({exc})") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
 
 
 def load(source: str | os.PathLike | Image.Image | np.ndarray) -> Picture:
@@ -193,8 +200,17 @@ def output_format(path: str | os.PathLike, *, lossless: bool = True) -> str:
     raise OutputError(f"{os.fspath(path)}: unknown output format; use one of {known}")
 
 
-def encode(picture: Picture, fmt: str, *, quality: int = 95) -> bytes:
-    """The bytes of an image file of the picture in format ``fmt``."""
+def _refuse_mode(picture: Picture, fmt: str) -> None:
+    raise OutputError(
+        f"{fmt} cannot store {picture.mode} images exactly (it would change the channels "
+        "that carry the data or drop alpha); save as .png"
+    )
+
+
+def write_image(handle: BinaryIO, picture: Picture, fmt: str, *, quality: int = 95) -> None:
+    """Encode the picture in format ``fmt`` into an open binary file."""
+    if picture.mode not in _FORMAT_MODES[fmt]:
+        _refuse_mode(picture, fmt)
     image = to_pillow(picture)
     info = picture.info
     options: dict = {}
@@ -205,7 +221,7 @@ def encode(picture: Picture, fmt: str, *, quality: int = 95) -> bytes:
     if info.get("dpi") and fmt in ("PNG", "TIFF", "JPEG", "BMP"):
         options["dpi"] = info["dpi"]
     if fmt == "PNG":
-        options["compress_level"] = PNG_COMPRESS_LEVEL
+        options.update(PNG_OPTIONS)
         if info.get("text"):
             chunks = PngImagePlugin.PngInfo()
             for key, value in info["text"].items():
@@ -217,17 +233,22 @@ def encode(picture: Picture, fmt: str, *, quality: int = 95) -> bytes:
         options["compression"] = "tiff_adobe_deflate"
     elif fmt == "JPEG":
         options["quality"] = quality
-    elif fmt == "BMP" and picture.mode == "LA":
-        raise OutputError("BMP cannot store grey images with alpha; save as .png")
+    image.save(handle, format=fmt, **options)
+
+
+def encode(picture: Picture, fmt: str, *, quality: int = 95) -> bytes:
+    """The bytes of an image file of the picture in format ``fmt``."""
     buffer = io.BytesIO()
-    image.save(buffer, format=fmt, **options)
+    write_image(buffer, picture, fmt, quality=quality)
     return buffer.getvalue()
 
 
-def write_atomic(path: str | os.PathLike, data: bytes, *, force: bool = False) -> None:
+def write_atomic(path: str | os.PathLike, data: bytes | Callable[[BinaryIO], None], *,
+                 force: bool = False) -> None:
     """Write a file whole or not at all: a temporary file in the same folder, then a rename.
 
-    An existing file is kept unless ``force``.
+    ``data`` is the bytes, or a function that writes them to an open file. An existing file
+    is kept unless ``force``.
     """
     target = Path(path)
     folder = target.parent
@@ -243,7 +264,10 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, force: bool = False) -
         raise OutputError(f"{os.fspath(path)}: cannot write ({exc.strerror})") from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            if callable(data):
+                data(handle)
+            else:
+                handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         if force:
@@ -272,6 +296,7 @@ def _link_no_clobber(temp: str, target: Path) -> None:
 def save(picture: Picture, path: str | os.PathLike, *, force: bool = False,
          lossless: bool = True, quality: int = 95) -> None:
     """Encode a picture by the path's extension and write it atomically."""
-    data = encode(picture, output_format(path, lossless=lossless), quality=quality)
-    write_atomic(path, data, force=force)
+    fmt = output_format(path, lossless=lossless)
+    write_atomic(path, lambda handle: write_image(handle, picture, fmt, quality=quality),
+                 force=force)
 

@@ -16,6 +16,9 @@ from .. import __version__
 from ..errors import StegokitError
 from . import capacity, demo, text
 from .common import ExitStatus, error_line
+from .mail import app as mail_app
+from .users import app as history_app
+from .users import contact_app, user_app
 
 
 def _debugging(ctx: typer.Context) -> bool:
@@ -77,6 +80,10 @@ def _root(
 app.add_typer(text.app)
 app.add_typer(capacity.app)
 app.add_typer(demo.app)
+app.add_typer(user_app, name="user")
+app.add_typer(contact_app, name="contact")
+app.add_typer(history_app)
+app.add_typer(mail_app)
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from .common import (
     print_json,
     read_passphrase,
 )
+from .users import OpenAsOption, ToOption, private_key, recipient_key, record_embed
 
 app = typer.Typer()
 
@@ -71,6 +72,7 @@ def embed_text(
         help="Low bits used per colour value: 1 hides best, 4 holds four times more.")] = 1,
     passphrase: AskPassphrase = False,
     passphrase_file: PassphraseFile = None,
+    to: ToOption = None,
     force: Force = False,
     json_out: JsonOut = False,
 ) -> None:
@@ -83,10 +85,15 @@ def embed_text(
     """
     payload = _read_message(message, message_file, file)
     check_output(output, force)
-    secret = read_passphrase(passphrase, passphrase_file, confirm=True)
+    if to and (passphrase or passphrase_file):
+        raise InputError("seal with a passphrase or --to a recipient, not both")
+    recipient = recipient_key(to)
+    secret = None if to else read_passphrase(passphrase, passphrase_file, confirm=True)
     with console.status("Hiding…"):
-        result = api.embed_text(cover, payload, bits=bits, passphrase=secret)
+        result = api.embed_text(cover, payload, bits=bits, passphrase=secret,
+                                recipient=recipient)
         result.save(output, force=force)
+    record_embed(result.method, to, output)
     for line in result.notices:
         notice(line)
     summary = {
@@ -120,6 +127,7 @@ def extract_text(
         "-o", "--output", help="Write the payload's exact bytes to this file.")] = None,
     passphrase: AskPassphrase = False,
     passphrase_file: PassphraseFile = None,
+    user: OpenAsOption = None,
     force: Force = False,
     json_out: JsonOut = False,
 ) -> None:
@@ -132,9 +140,12 @@ def extract_text(
     """
     if output is not None and output.exists() and not force:
         raise OutputError(f"{output} exists; use --force to overwrite it")
-    secret = read_passphrase(passphrase, passphrase_file, confirm=False)
+    if user and (passphrase or passphrase_file):
+        raise InputError("open with a passphrase or --user, not both")
+    key = private_key(user)
+    secret = None if user else read_passphrase(passphrase, passphrase_file, confirm=False)
     with console.status("Looking for a hidden message…"):
-        found = api.extract_text(stego, passphrase=secret)
+        found = api.extract_text(stego, passphrase=secret, private_key=key)
     payload = found.payload
     for line in found.notices:
         notice(line)

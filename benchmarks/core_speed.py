@@ -1,0 +1,136 @@
+"""Time the LSB codec on a 12-megapixel photo next to Pillow's own load + save.
+
+    python benchmarks/core_speed.py [--runs 5] [--cover 12MP]
+
+Each case runs in a fresh Python process (so its peak memory is its own), cases alternate run
+by run so that machine drift hits all alike, and the medians are printed as a markdown table.
+Cases:
+
+- ``pillow``: Pillow load + save with its defaults (PNG level 6): the floor to compare with;
+- ``pillow-fast``: the same save with stegokit's PNG settings;
+- ``embed-short`` / ``embed-25``: stegokit end to end (load, embed, save) for a 20-character
+  message and for a random payload of 25% of the 1-bit capacity;
+- ``extract-short`` / ``extract-25``: end to end extraction of those;
+- ``codec-embed-25`` / ``codec-extract-25``: the codec alone on the decoded array.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+SHORT = "twenty characters!!!"
+
+
+def _payload(cover: Path, case: str) -> bytes | str:
+    import stegokit
+
+    if case.endswith("short"):
+        return SHORT
+    return np.random.default_rng(0).bytes(stegokit.capacity(cover).lsb[1] // 4)
+
+
+def run_case(case: str, cover: Path, scratch: Path) -> dict:
+    """Run one case in this process; return its seconds and peak memory (MB)."""
+    from PIL import Image
+
+    import stegokit
+    from stegokit import container, images
+    from stegokit.codecs import lsb
+
+    stego = scratch / f"stego-{case.rsplit('-', 1)[-1]}.png"
+    extra = {}
+    start = time.perf_counter()
+    if case.startswith("pillow"):
+        with Image.open(cover) as image:
+            pixels = np.asarray(image)
+        options = images.PNG_OPTIONS if case == "pillow-fast" else {}
+        Image.fromarray(pixels).save(scratch / f"{case}.png", **options)
+        extra["bytes"] = (scratch / f"{case}.png").stat().st_size
+    elif case.startswith("embed"):
+        stegokit.embed_text(cover, _payload(cover, case), rng=0).save(stego, force=True)
+        extra["bytes"] = stego.stat().st_size
+    elif case.startswith("extract"):
+        stegokit.extract_text(stego)
+    elif case.startswith("codec-embed"):
+        pixels = images.load(cover).pixels
+        data = container.pack(stegokit.Payload(_payload(cover, case), "file"), codec=1)
+        start = time.perf_counter()
+        out, _ = lsb.embed(pixels, data, rng=0)
+        extra["seconds"] = time.perf_counter() - start
+        np.save(scratch / "codec.npy", out)
+    else:
+        out = np.load(scratch / "codec.npy")
+        start = time.perf_counter()
+        lsb.extract(out)
+    seconds = extra.pop("seconds", time.perf_counter() - start)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": seconds, "peak_mb": peak, **extra}
+
+
+CASES = ["pillow", "pillow-fast", "embed-short", "extract-short", "embed-25", "extract-25",
+         "codec-embed-25", "codec-extract-25"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--cover", default="12MP", choices=["512x512", "2MP", "12MP"])
+    parser.add_argument("--case", help=argparse.SUPPRESS)
+    parser.add_argument("--scratch", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    from photos import cover
+
+    path = cover(args.cover)
+    if args.case:
+        print(json.dumps(run_case(args.case, path, Path(args.scratch))))
+        return
+    results: dict[str, list[dict]] = {case: [] for case in CASES}
+    with tempfile.TemporaryDirectory() as scratch:
+        for run in range(args.runs):
+            for case in CASES:
+                out = subprocess.run(
+                    [sys.executable, __file__, "--case", case, "--cover", args.cover,
+                     "--scratch", scratch], capture_output=True, text=True, check=True,
+                    env={**os.environ, "PYTHONHASHSEED": "0"})
+                results[case].append(json.loads(out.stdout))
+            print(f"run {run + 1}/{args.runs} done", file=sys.stderr)
+    report(results, path)
+
+
+def report(results: dict[str, list[dict]], path: Path) -> None:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        megapixels = image.width * image.height / 1e6
+    median = {case: statistics.median(r["seconds"] for r in runs)
+              for case, runs in results.items()}
+    floor = median["pillow"]
+    print(f"cover: {path.name}, {megapixels:.1f} MP; medians of {len(results['pillow'])} runs\n")
+    print("| case | seconds | × Pillow load+save | peak MB | file MB |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for case, runs in results.items():
+        peak = max(r["peak_mb"] for r in runs)
+        size = runs[0].get("bytes")
+        size_text = f"{size / 1e6:.2f}" if size else ""
+        print(f"| {case} | {median[case]:.3f} | {median[case] / floor:.2f} | {peak:.0f} | "
+              f"{size_text} |")
+    for case in ("codec-embed-25", "codec-extract-25"):
+        print(f"\n{case}: {megapixels / median[case]:.0f} megapixels/s", end="")
+    print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,335 @@
+"""``user``, ``contact`` and ``history``: the local keyring, plus helpers other commands share.
+
+Other commands resolve ``--to EMAIL`` with :func:`recipient_key`, ``--user EMAIL`` with
+:func:`private_key`, and note an embed with :func:`record_embed`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from ..errors import InputError, StegokitError
+from ..keyring import Keyring, User
+from ..mail import SECURITIES, default_port
+from .common import JsonOut, console, notice
+
+PASSWORD_ENV = "STEGOKIT_PASSWORD"
+NEW_PASSWORD_ENV = "STEGOKIT_NEW_PASSWORD"
+SMTP_PASSWORD_ENV = "STEGOKIT_SMTP_PASSWORD"
+
+user_app = typer.Typer(no_args_is_help=True,
+                       help="Local users: register, log in, keys, SMTP accounts.")
+contact_app = typer.Typer(no_args_is_help=True,
+                          help="Contacts: people whose public keys you can seal messages to.")
+smtp_app = typer.Typer(no_args_is_help=True, help="The SMTP account `stegokit mail` sends with.")
+user_app.add_typer(smtp_app, name="smtp")
+app = typer.Typer()
+
+ToOption = Annotated[str | None, typer.Option(
+    "--to", metavar="EMAIL",
+    help="Seal the payload to this contact or local user (only their key opens it).")]
+UserOption = Annotated[str | None, typer.Option(
+    "--user", metavar="EMAIL",
+    help="The local user (default: the logged-in user).")]
+OpenAsOption = Annotated[str | None, typer.Option(
+    "--user", metavar="EMAIL",
+    help="Open a payload sealed to this local user: asks for their password "
+    f"(or {PASSWORD_ENV}).")]
+
+
+def read_password(prompt: str = "Password", *, confirm: bool = False,
+                  env: str = PASSWORD_ENV) -> str:
+    """A password from the environment variable ``env``, else a hidden prompt."""
+    from_env = os.environ.get(env)
+    if from_env:
+        return from_env
+    return typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+
+
+def recipient_key(to: str | None) -> bytes | None:
+    """The public key for ``--to EMAIL`` (a contact or a local user), or None."""
+    if to is None:
+        return None
+    with Keyring.open() as keyring:
+        return keyring.recipient_key(to)
+
+
+def private_key(email: str | None) -> bytes | None:
+    """The private key for ``--user EMAIL`` after its password, or None without ``--user``."""
+    if email is None:
+        return None
+    with Keyring.open() as keyring:
+        user = keyring.user(email)
+        return keyring.unlock(user.email, read_password(f"Password for {user.email}"))
+
+
+def record_embed(method: str, recipient: str | None, output: Path) -> None:
+    """Add an embed to the logged-in user's history (nothing if no one is logged in).
+
+    The output is already written: a keyring problem is a notice, not a failure.
+    """
+    try:
+        keyring = Keyring.open_existing()
+        if keyring is None:
+            return
+        with keyring:
+            user = keyring.default_user()
+            if user is not None:
+                digest = hashlib.sha256(output.read_bytes()).hexdigest()
+                keyring.record(user, method=method, recipient=recipient,
+                               output=str(output.resolve()), sha256=digest)
+    except (StegokitError, OSError) as exc:
+        notice(f"not recorded in the history: {exc}")
+
+
+def _print_json(rows: list[dict] | dict) -> None:
+    sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+
+
+
+
+# --- user ---
+
+@user_app.command("register")
+def register(
+    name: Annotated[str, typer.Option("--name", help="Your name, as contacts will see it.")],
+    email: Annotated[str, typer.Option("--email", help="Your e-mail address.")],
+) -> None:
+    """Create a local user with a new key pair, protected by a password.
+
+    The password is asked twice at a hidden prompt (or read from STEGOKIT_PASSWORD).
+    The first user registered becomes the default one.
+    """
+    with Keyring.open() as keyring:
+        keyring.check_new_email(email)
+        password = read_password(confirm=True)
+        with console.status("Making keys…"):
+            user = keyring.register(name, email, password)
+        default = keyring.default_user()
+    console.print(f"Registered {escape(user.name)} <{escape(user.email)}>.")
+    if default is not None and default.id == user.id:
+        console.print("This user is now the default one.")
+    console.print("Your public key, to give to the people who write to you:")
+    console.print(f"  {user.key_text}", soft_wrap=True)
+
+
+@user_app.command("login")
+def login(email: Annotated[str, typer.Argument(help="The user's e-mail.")]) -> None:
+    """Check a user's password and make them the default user."""
+    with Keyring.open() as keyring:
+        user = keyring.user(email)
+        keyring.login(user.email, read_password(f"Password for {user.email}"))
+    console.print(f"Logged in as {escape(user.name)} <{escape(user.email)}>.")
+
+
+@user_app.command("logout")
+def logout() -> None:
+    """Forget the default user."""
+    with Keyring.open() as keyring:
+        user = keyring.logout()
+    console.print(f"Logged out {escape(user.email)}." if user else "No user was logged in.")
+
+
+def _user_row(user: User, default: User | None, smtp: bool) -> dict:
+    return {"name": user.name, "email": user.email, "public_key": user.key_text,
+            "default": default is not None and default.id == user.id, "smtp": smtp,
+            "created": user.created}
+
+
+@user_app.command("list")
+def list_users(json_out: JsonOut = False) -> None:
+    """List the local users."""
+    with Keyring.open() as keyring:
+        default = keyring.default_user()
+        rows = [_user_row(u, default, keyring.smtp_account(u.email) is not None)
+                for u in keyring.users()]
+    if json_out:
+        _print_json(rows)
+        return
+    if not rows:
+        console.print("No users yet: stegokit user register --name NAME --email EMAIL")
+        return
+    for row in rows:
+        marks = " (default)" * row["default"] + " (SMTP)" * row["smtp"]
+        console.print(f"{escape(row['name'])} <{escape(row['email'])}>{marks}", soft_wrap=True)
+        console.print(f"  {row['public_key']}", soft_wrap=True)
+
+
+@user_app.command("passwd")
+def passwd(user: UserOption = None) -> None:
+    """Change a user's password (the private key is re-wrapped; the key pair stays).
+
+    The current password comes from STEGOKIT_PASSWORD or a prompt, the new one from
+    STEGOKIT_NEW_PASSWORD or a prompt asked twice.
+    """
+    with Keyring.open() as keyring:
+        who = keyring.current_user(user)
+        old = read_password(f"Current password for {who.email}")
+        keyring.check_password(who.email, old)
+        new = read_password("New password", confirm=True, env=NEW_PASSWORD_ENV)
+        keyring.change_password(who.email, old, new)
+    console.print(f"Password changed for {escape(who.email)}.")
+
+
+@user_app.command("remove")
+def remove_user(
+    email: Annotated[str, typer.Argument(help="The user's e-mail.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a user, their private key, history and SMTP account.
+
+    Messages sealed to this user can no longer be opened afterwards.
+    """
+    with Keyring.open() as keyring:
+        user = keyring.user(email)
+        if not yes:
+            typer.confirm(f"Delete {user.email} and their private key? Messages sealed to "
+                          "them will no longer open", abort=True)
+        keyring.remove_user(user.email)
+    console.print(f"Removed {escape(user.email)}.")
+
+
+@user_app.command("export-key")
+def export_key(user: UserOption = None) -> None:
+    """Print a user's public key as one line, to give to the people who write to you."""
+    with Keyring.open() as keyring:
+        who = keyring.current_user(user)
+    typer.echo(who.key_text)
+
+
+# --- user smtp ---
+
+@smtp_app.command("set")
+def smtp_set(
+    host: Annotated[str, typer.Option("--host", help="The SMTP server.")],
+    port: Annotated[int | None, typer.Option(
+        "--port", help="Default: 587 (starttls), 465 (ssl), 25 (none).")] = None,
+    security: Annotated[str, typer.Option(
+        "--security", help="starttls, ssl (implicit TLS) or none.")] = "starttls",
+    username: Annotated[str | None, typer.Option(
+        "--username", help="Log in with this name; the password is asked at a hidden prompt "
+        f"(or read from {SMTP_PASSWORD_ENV}).")] = None,
+    user: UserOption = None,
+) -> None:
+    """Store the SMTP account a user sends mail with.
+
+    The password is stored sealed to the user's public key: sending asks for the user's
+    keyring password to open it.
+    """
+    security = security.lower()
+    if security not in SECURITIES:
+        raise InputError(f"--security must be one of {', '.join(SECURITIES)}")
+    with Keyring.open() as keyring:
+        who = keyring.current_user(user)
+        password = None
+        if username:
+            password = read_password(f"SMTP password for {username}", env=SMTP_PASSWORD_ENV)
+        account = keyring.set_smtp(who.email, host=host, port=port or default_port(security),
+                                   security=security, username=username, password=password)
+    login = f" as {escape(account.username)}" if account.username else ""
+    console.print(f"SMTP account for {escape(who.email)}: {escape(account.host)}:{account.port} "
+                  f"({account.security}){login}.")
+
+
+@smtp_app.command("show")
+def smtp_show(user: UserOption = None, json_out: JsonOut = False) -> None:
+    """Show a user's SMTP account (never the password)."""
+    with Keyring.open() as keyring:
+        who = keyring.current_user(user)
+        account = keyring.smtp_account(who.email)
+    if account is None:
+        raise InputError(f"{who.email} has no SMTP account (stegokit user smtp set)")
+    row = {"user": who.email, "host": account.host, "port": account.port,
+           "security": account.security, "username": account.username,
+           "password_stored": account.sealed_password is not None}
+    if json_out:
+        _print_json(row)
+        return
+    for key, value in row.items():
+        console.print(f"{key}: {escape(str(value))}")
+
+
+@smtp_app.command("remove")
+def smtp_remove(user: UserOption = None) -> None:
+    """Forget a user's SMTP account."""
+    with Keyring.open() as keyring:
+        who = keyring.current_user(user)
+        if not keyring.remove_smtp(who.email):
+            raise InputError(f"{who.email} has no SMTP account")
+    console.print(f"Removed the SMTP account of {escape(who.email)}.")
+
+
+# --- contact ---
+
+@contact_app.command("add")
+def add_contact(
+    name: Annotated[str, typer.Argument(help="The contact's name.")],
+    email: Annotated[str, typer.Argument(help="The contact's e-mail.")],
+    key: Annotated[str, typer.Argument(
+        help="Their public key, as printed by `stegokit user export-key` (stegokit1:...).")],
+) -> None:
+    """Add a contact, so that `--to EMAIL` seals messages to them."""
+    with Keyring.open() as keyring:
+        contact = keyring.add_contact(name, email, key)
+    console.print(f"Added {escape(contact.name)} <{escape(contact.email)}>.")
+
+
+@contact_app.command("list")
+def list_contacts(json_out: JsonOut = False) -> None:
+    """List the contacts."""
+    with Keyring.open() as keyring:
+        rows = [{"name": c.name, "email": c.email, "public_key": c.key_text,
+                 "created": c.created} for c in keyring.contacts()]
+    if json_out:
+        _print_json(rows)
+        return
+    if not rows:
+        console.print("No contacts yet: stegokit contact add NAME EMAIL KEY")
+        return
+    for row in rows:
+        console.print(f"{escape(row['name'])} <{escape(row['email'])}>", soft_wrap=True)
+        console.print(f"  {row['public_key']}", soft_wrap=True)
+
+
+@contact_app.command("remove")
+def remove_contact(email: Annotated[str, typer.Argument(help="The contact's e-mail.")]) -> None:
+    """Remove a contact."""
+    with Keyring.open() as keyring:
+        contact = keyring.remove_contact(email)
+    console.print(f"Removed {escape(contact.email)}.")
+
+
+# --- history ---
+
+@app.command("history")
+def history(user: UserOption = None, json_out: JsonOut = False) -> None:
+    """List what a user hid: time, method, recipient, output file and its SHA-256.
+
+    Messages are never recorded. Embeds are recorded while a user is logged in.
+    """
+    with Keyring.open() as keyring:
+        who = keyring.current_user(user)
+        entries = keyring.history(who)
+    rows = [vars(entry) for entry in entries]
+    if json_out:
+        _print_json(rows)
+        return
+    if not rows:
+        notice(f"no history for {who.email}")
+        return
+    table = Table(box=None, header_style="bold")
+    for column in ("time", "method", "to", "output", "sha256"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(row["time"], row["method"], escape(row["recipient"] or "-"),
+                      escape(row["output"]), row["sha256"][:12] + "…")
+    console.print(table)

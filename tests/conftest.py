@@ -1,0 +1,46 @@
+"""Shared fixtures: real photos, cheap KDF costs, and a private STEGOKIT_HOME for every test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data as skdata
+
+from stegokit import crypto
+
+#: Argon2id at its cheapest accepted cost, so tests with passphrases run fast.
+CHEAP_KDF = crypto.KdfParams(log2_memory_kib=13, iterations=1, lanes=1)
+
+PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "camera")
+
+
+def photo(name: str) -> np.ndarray:
+    """A real photo from scikit-image's bundled set, as (H, W, C) uint8."""
+    pixels = getattr(skdata, name)()
+    return pixels[:, :, None] if pixels.ndim == 2 else pixels
+
+
+@pytest.fixture(autouse=True)
+def private_home(tmp_path_factory, monkeypatch):
+    """Never touch the real home directory, passphrase or debug settings."""
+    home = tmp_path_factory.mktemp("stegokit-home")
+    monkeypatch.setenv("STEGOKIT_HOME", str(home))
+    for name in ("STEGOKIT_PASSPHRASE", "STEGOKIT_PASSWORD", "STEGOKIT_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture
+def cheap_kdf(monkeypatch):
+    """Make the CLI's passphrase KDF cheap (tests only; the default stays at ~0.2 s)."""
+    monkeypatch.setattr(crypto, "DEFAULT_KDF", CHEAP_KDF)
+    return CHEAP_KDF
+
+
+@pytest.fixture
+def cover_png(tmp_path) -> str:
+    """A real photo saved as PNG through Pillow."""
+    path = tmp_path / "cover.png"
+    Image.fromarray(photo("astronaut")).save(path)
+    return str(path)

@@ -1,0 +1,201 @@
+"""Every command through the CLI: output, files and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from stegokit.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str, input: str | None = None, env: dict | None = None):
+    return runner.invoke(app, list(args), input=input, env=env)
+
+
+@pytest.fixture
+def stego(tmp_path, cover_png):
+    out = tmp_path / "stego.png"
+    result = run("embed-text", cover_png, "-o", str(out), "-m", "hello from the CLI")
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_embed_and_extract(stego):
+    result = run("extract-text", str(stego))
+    assert result.exit_code == 0
+    assert result.stdout == "hello from the CLI\n"
+
+
+def test_embed_reports_what_it_did(tmp_path, cover_png):
+    result = run("embed-text", cover_png, "-o", str(tmp_path / "o.png"), "-m", "hi", "--json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0
+    assert report["method"] == "lsb" and report["bits"] == 1 and not report["encrypted"]
+    assert report["payload_bytes"] == 2 and report["psnr"] > 70 and report["changed"] > 0
+
+
+def test_extract_json(stego):
+    report = json.loads(run("extract-text", str(stego), "--json").stdout)
+    assert report == {"method": "lsb", "bits": 1, "kind": "text", "size": 18,
+                      "encrypted": False, "text": "hello from the CLI"}
+
+
+def test_clean_image_exits_3(cover_png):
+    result = run("extract-text", cover_png)
+    assert result.exit_code == 3
+    assert "no hidden message" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_passphrase_from_prompt_env_and_file(tmp_path, cover_png, cheap_kdf):
+    out = tmp_path / "secret.png"
+    made = run("embed-text", cover_png, "-o", str(out), "-m", "s3cret", "-p",
+               input="hunter2 horse\nhunter2 horse\n")
+    assert made.exit_code == 0, made.output
+    assert "hunter2" not in made.stdout
+    assert run("extract-text", str(out)).exit_code == 3
+    assert run("extract-text", str(out), "-p", input="nope\n").exit_code == 4
+    by_prompt = run("extract-text", str(out), "-p", input="hunter2 horse\n")
+    assert by_prompt.exit_code == 0 and "s3cret" in by_prompt.stdout
+    by_env = run("extract-text", str(out), env={"STEGOKIT_PASSPHRASE": "hunter2 horse"})
+    assert by_env.stdout == "s3cret\n"
+    secret_file = tmp_path / "pass.txt"
+    secret_file.write_text("hunter2 horse\n")
+    by_file = run("extract-text", str(out), "--passphrase-file", str(secret_file))
+    assert by_file.stdout == "s3cret\n"
+
+
+def test_mismatched_confirmation_is_refused(tmp_path, cover_png, cheap_kdf):
+    out = tmp_path / "x.png"
+    result = run("embed-text", cover_png, "-o", str(out), "-m", "s", "-p", input="a\nb\na\na\n")
+    assert result.exit_code == 0 and out.exists()  # asked again until both match
+
+
+def test_files_round_trip_and_are_not_dumped_on_a_terminal(tmp_path, cover_png):
+    secret = tmp_path / "notes.bin"
+    secret.write_bytes(bytes(range(256)) * 10)
+    out = tmp_path / "stego.png"
+    assert run("embed-text", cover_png, "-o", str(out), "--file", str(secret)).exit_code == 0
+    recovered = tmp_path / "recovered.bin"
+    result = run("extract-text", str(out), "-o", str(recovered), "--json")
+    assert result.exit_code == 0
+    assert recovered.read_bytes() == secret.read_bytes()
+    assert json.loads(result.stdout)["name"] == "notes.bin"
+    piped = run("extract-text", str(out))
+    assert piped.stdout_bytes == secret.read_bytes()
+
+
+def test_message_from_file_and_stdin(tmp_path, cover_png):
+    text_file = tmp_path / "m.txt"
+    text_file.write_text("from a file ✓\n", encoding="utf-8")
+    out = tmp_path / "a.png"
+    assert run("embed-text", cover_png, "-o", str(out), "--message-file", str(text_file)) \
+        .exit_code == 0
+    assert run("extract-text", str(out)).stdout == "from a file ✓\n\n"
+    out2 = tmp_path / "b.png"
+    assert run("embed-text", cover_png, "-o", str(out2), "--message-file", "-",
+               input="from stdin").exit_code == 0
+    assert run("extract-text", str(out2)).stdout == "from stdin\n"
+
+
+@pytest.mark.parametrize("args, code, words", [
+    (["-m", "x", "-o", "{tmp}/o.jpg"], 1, "JPEG would destroy"),
+    (["-m", "x", "-o", "{tmp}/o.gif"], 1, "unknown output format"),
+    (["-m", "x", "-o", "{tmp}/nowhere/o.png"], 1, "does not exist"),
+    (["-o", "{tmp}/o.png"], 2, "exactly one of"),
+    (["-m", "x", "--file", "{cover}", "-o", "{tmp}/o.png"], 2, "exactly one of"),
+    (["-m", "x", "-o", "{tmp}/o.png", "--bits", "5"], 2, "--bits"),
+    (["-m", "x" * 200_000, "-o", "{tmp}/o.png"], 0, ""),
+])
+def test_embed_errors(tmp_path, cover_png, args, code, words):
+    args = [a.format(tmp=tmp_path, cover=cover_png) for a in args]
+    result = run("embed-text", cover_png, *args)
+    assert result.exit_code == code, result.output
+    assert words in result.output
+    assert "Traceback" not in result.output
+
+
+def test_too_large_payload_says_how_much_fits(tmp_path, cover_png):
+    blob = tmp_path / "big.bin"
+    blob.write_bytes(np.random.default_rng(0).bytes(200_000))
+    result = run("embed-text", cover_png, "-o", str(tmp_path / "o.png"), "--file", str(blob))
+    assert result.exit_code == 1
+    assert "holds at most 98277 bytes" in result.stderr
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_existing_output_needs_force(tmp_path, cover_png, stego):
+    before = stego.read_bytes()
+    result = run("embed-text", cover_png, "-o", str(stego), "-m", "other")
+    assert result.exit_code == 1 and "--force" in result.stderr
+    assert stego.read_bytes() == before
+    assert run("embed-text", cover_png, "-o", str(stego), "-m", "other", "--force") \
+        .exit_code == 0
+    assert run("extract-text", str(stego)).stdout == "other\n"
+
+
+def test_missing_and_broken_inputs(tmp_path):
+    assert run("extract-text", str(tmp_path / "none.png")).exit_code == 1
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    result = run("capacity", str(broken))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+
+
+def test_capacity_json_is_exact(cover_png):
+    report = json.loads(run("capacity", cover_png, "--json").stdout)
+    # 512 x 512 x 3 values = 12,288 blocks of 64; minus header 14, CRC 4, record 2 bytes.
+    assert report["lsb"] == {str(b): 12_288 * 8 * b - 20 for b in (1, 2, 3, 4)}
+    table = run("capacity", cover_png)
+    assert "98,284" in table.stdout
+
+
+def test_demo_runs():
+    result = run("demo")
+    assert result.exit_code == 0, result.output
+    assert "(identical)" in result.stdout and "refused" in result.stdout
+
+
+def test_debug_shows_tracebacks(cover_png):
+    quiet = run("extract-text", cover_png)
+    loud = run("--debug", "extract-text", cover_png)
+    assert quiet.exit_code == 3 and loud.exit_code != 0
+    assert loud.exception is not None and "NoPayloadError" in type(loud.exception).__name__
+
+
+def test_help_teaches():
+    result = run("embed-text", "--help")
+    assert result.exit_code == 0
+    assert "Example" in result.stdout and "--passphrase" in result.stdout
+
+
+def test_console_script_in_a_subprocess(tmp_path, cover_png):
+    """The installed entry point (or python -m stegokit) really runs."""
+    out = tmp_path / "sub.png"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    made = subprocess.run([sys.executable, "-m", "stegokit", "embed-text", cover_png, "-o",
+                           str(out), "-m", "subprocess ✓"], capture_output=True, env=env)
+    assert made.returncode == 0, made.stderr
+    got = subprocess.run([sys.executable, "-m", "stegokit", "extract-text", str(out)],
+                         capture_output=True, env=env)
+    assert got.returncode == 0 and got.stdout.decode() == "subprocess ✓\n"
+    clean = subprocess.run([sys.executable, "-m", "stegokit", "extract-text", cover_png],
+                           capture_output=True, env=env)
+    assert clean.returncode == 3
+    assert clean.stderr.decode().count("\n") == 1 and b"Traceback" not in clean.stderr
+
+
+def test_installed_console_script(tmp_path, cover_png):
+    script = os.path.join(os.path.dirname(sys.executable), "stegokit")
+    if not os.path.exists(script):
+        pytest.fail("the stegokit console script is not installed next to this Python")
+    got = subprocess.run([script, "capacity", cover_png, "--json"], capture_output=True)
+    assert got.returncode == 0 and json.loads(got.stdout)["lsb"]["1"] == 98_284

@@ -1,0 +1,177 @@
+"""The LSB codec through the public API: exact round trips, exact capacity, no garbage."""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import pytest
+from conftest import CHEAP_KDF, photo
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import stegokit
+from stegokit.codecs import lsb
+from stegokit.errors import AuthenticationError, CapacityError, NoPayloadError
+
+MODES = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
+
+
+def cover(mode: str, seed: int = 0, size: tuple[int, int] = (48, 40)) -> np.ndarray:
+    """A small real-photo crop in the given mode (alpha varies, to see it is kept)."""
+    base = photo("astronaut")[100 : 100 + size[0], 150 : 150 + size[1]]
+    grey = base.mean(axis=2, keepdims=True).astype(np.uint8)
+    alpha = np.random.default_rng(seed).integers(0, 256, size=(*size, 1), dtype=np.uint8)
+    return {"L": grey, "LA": np.concatenate([grey, alpha], 2), "RGB": base,
+            "RGBA": np.concatenate([base, alpha], 2)}[mode]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mode=st.sampled_from(sorted(MODES)), bits=st.integers(1, 4), fill=st.floats(0, 1),
+       seed=st.integers(0, 2**32 - 1))
+def test_round_trip_is_exact_up_to_capacity(mode, bits, fill, seed):
+    pixels = cover(mode, seed)
+    limit = stegokit.capacity(pixels, filename="m.bin").lsb[bits]
+    message = np.random.default_rng(seed).bytes(int(limit * fill))
+    before = pixels.copy()
+    result = stegokit.embed_text(pixels, message, filename="m.bin", bits=bits, rng=seed)
+    assert np.array_equal(pixels, before), "the cover must not be modified"
+    if pixels.shape[2] in (2, 4):
+        assert np.array_equal(result.pixels[..., -1], pixels[..., -1]), "alpha must be kept"
+    found = stegokit.extract_text(result.pixels)
+    assert found.payload.data == message and found.bits == bits
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize("bits", [1, 2, 3, 4])
+def test_capacity_is_exact(mode, bits):
+    pixels = cover(mode)
+    limit = stegokit.capacity(pixels).lsb[bits]
+    exact = np.random.default_rng(bits).bytes(limit)
+    assert stegokit.extract_text(stegokit.embed_text(pixels, exact, bits=bits).pixels) \
+        .payload.data == exact
+    with pytest.raises(CapacityError, match=f"at most {limit} bytes"):
+        stegokit.embed_text(pixels, exact + b"!", bits=bits)
+
+
+@pytest.mark.parametrize("bits", [1, 3])
+def test_encrypted_capacity_is_exact(bits):
+    pixels = cover("RGB")
+    limit = stegokit.capacity(pixels).lsb_encrypted[bits]
+    exact = np.random.default_rng(0).bytes(limit)
+    result = stegokit.embed_text(pixels, exact, bits=bits, passphrase="pw", kdf=CHEAP_KDF)
+    assert stegokit.extract_text(result.pixels, passphrase="pw").payload.data == exact
+    with pytest.raises(CapacityError):
+        stegokit.embed_text(pixels, exact + b"!", bits=bits, passphrase="pw", kdf=CHEAP_KDF)
+
+
+@pytest.mark.parametrize("text", [
+    "", "emoji 🏳️‍🌈👩🏽‍🚀", "中文字符と日本語のテキスト", "שלום עולם مرحبا بالعالم",
+    "nul\x00inside\x00", "mixed ‮RTL override‬ and \r\n newlines",
+])
+def test_unicode_text_comes_back_identical(text):
+    result = stegokit.embed_text(photo("coffee"), text)
+    assert stegokit.extract_text(result.pixels).text == text
+
+
+def test_wrong_passphrase_and_missing_passphrase():
+    result = stegokit.embed_text(photo("coffee"), "secret", passphrase="right", kdf=CHEAP_KDF)
+    with pytest.raises(AuthenticationError):
+        stegokit.extract_text(result.pixels, passphrase="wrong")
+    with pytest.raises(NoPayloadError, match="passphrase"):
+        stegokit.extract_text(result.pixels)
+
+
+def _positions(pixels, n_bytes, bits, key=None):
+    from stegokit.codecs.order import FIXED_KEY, order
+
+    values = lsb._Values(pixels)
+    blocks = values.blocks - (lsb.KEY_BLOCKS if key else 0)
+    return values.flat(order(blocks, key or FIXED_KEY).take(lsb._slots(n_bytes, bits)))
+
+
+@pytest.mark.parametrize("encrypted", [False, True])
+def test_every_flipped_payload_bit_is_caught(encrypted):
+    pixels = photo("chelsea")
+    secret = {"passphrase": "pw", "kdf": CHEAP_KDF} if encrypted else {}
+    result = stegokit.embed_text(pixels, "the exact words matter", bits=2, rng=1, **secret)
+    extra = {"passphrase": "pw"} if encrypted else {}
+    rng = np.random.default_rng(7)
+    key = None
+    if encrypted:
+        from stegokit import crypto
+
+        block = lsb._read(result.pixels.reshape(-1),
+                          lsb._Values(pixels).flat(lsb._Values(pixels).key_block_values()), 1, 36)
+        key = crypto.open_key_block(block, passphrase="pw").order
+    where = _positions(pixels, result.stored_bytes - (36 if encrypted else 0), 2, key)
+    for index in rng.choice(where, size=40, replace=False):
+        damaged = result.pixels.copy().reshape(-1)
+        damaged[index] ^= np.uint8(1 << int(rng.integers(0, 2)))
+        with pytest.raises((AuthenticationError, NoPayloadError)):
+            stegokit.extract_text(damaged.reshape(pixels.shape), **extra)
+
+
+@pytest.mark.parametrize("message", ["x" * 2000 + "tail", "incompressible " * 3000])
+def test_cropped_stego_never_returns_wrong_data(message):
+    result = stegokit.embed_text(photo("chelsea"), message, rng=3)
+    for rows in (1, 50, 200):
+        with contextlib.suppress(AuthenticationError, NoPayloadError):
+            assert stegokit.extract_text(result.pixels[:-rows]).text == message
+
+
+def test_psnr_targets_on_a_megapixel_photo():
+    big = np.kron(photo("astronaut"), np.ones((2, 2, 1), dtype=np.uint8))  # 1024 x 1024
+    short = stegokit.embed_text(big, "twenty characters!!!", rng=0)
+    assert short.psnr >= 70
+    full = stegokit.embed_text(big, np.random.default_rng(0).bytes(
+        stegokit.capacity(big).lsb[1]), rng=0)
+    assert full.psnr >= 51
+
+
+def test_one_bit_embedding_changes_values_by_one_at_most():
+    pixels = photo("rocket")
+    result = stegokit.embed_text(pixels, np.random.default_rng(0).bytes(20_000), rng=0)
+    diff = np.abs(result.pixels.astype(int) - pixels)
+    assert diff.max() == 1
+    # LSB matching: both directions are used about equally.
+    signed = (result.pixels.astype(int) - pixels)[diff > 0]
+    assert 0.45 < (signed > 0).mean() < 0.55
+
+
+def test_optimal_pixel_adjustment_bounds_the_error():
+    pixels = photo("rocket")
+    for bits in (2, 3, 4):
+        result = stegokit.embed_text(pixels, np.random.default_rng(0).bytes(50_000), bits=bits)
+        error = np.abs(result.pixels.astype(int) - pixels)
+        inner = (pixels >= 1 << bits) & (pixels <= 255 - (1 << bits))
+        assert error[inner].max() <= 1 << (bits - 1)
+        assert error.max() < 1 << bits
+
+
+def test_tiny_images():
+    tiny = np.zeros((1, 1, 3), dtype=np.uint8)
+    assert stegokit.capacity(tiny).lsb[4] == 0
+    with pytest.raises(CapacityError):
+        stegokit.embed_text(tiny, "x")
+    with pytest.raises(NoPayloadError):
+        stegokit.extract_text(tiny)
+    with pytest.raises(NoPayloadError):
+        stegokit.extract_text(tiny, passphrase="pw")
+
+
+@pytest.mark.parametrize("fraction", [0.002, 0.05, 0.1, 0.25])
+def test_matrix_embedding_changes_fewer_values(fraction):
+    pixels = photo("astronaut")
+    message = np.random.default_rng(1).bytes(int(stegokit.capacity(pixels).lsb[1] * fraction))
+    result = stegokit.embed_text(pixels, message, rng=1)
+    assert stegokit.extract_text(result.pixels).payload.data == message
+    assert result.changed / (len(message) * 8) <= 0.3
+
+
+def test_matrix_embedding_with_a_passphrase():
+    pixels = photo("astronaut")
+    message = np.random.default_rng(2).bytes(5_000)
+    result = stegokit.embed_text(pixels, message, passphrase="pw", kdf=CHEAP_KDF, rng=2)
+    assert result.changed / (len(message) * 8) <= 0.25
+    assert stegokit.extract_text(result.pixels, passphrase="pw").payload.data == message
