@@ -145,7 +145,7 @@ def test_lsb_matching_shows_where_values_are_clipped():
         pytest.param(
             "astronaut",
             marks=pytest.mark.xfail(
-                strict=True, reason="+/-1 at 0 and 255 is an LSB flip; RS/SPA read ~0.14"
+                strict=True, reason="+/-1 at 0 and 255 is an LSB flip: RS/SPA read 0.11"
             ),
         ),
     ],
