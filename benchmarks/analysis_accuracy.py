@@ -1,0 +1,181 @@
+"""How well do RS and SPA estimate the LSB embedding rate on real photos?
+
+For each photo, LSB replacement at known rates (sequential from the first value, and at
+scattered random positions) and LSB matching (+/-1); the estimates go to a Markdown table on
+stdout and a plot of estimated against true rate to docs/img/analysis_accuracy.png.
+
+    pip install -e .[bench]
+    python benchmarks/analysis_accuracy.py                     # scikit-image's photos
+    python benchmarks/analysis_accuracy.py --photos DIR --reduce 2   # plus a folder of photos
+    python benchmarks/analysis_accuracy.py --timing            # also time a 12 MP analysis
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from skimage import data
+
+from stegokit import analysis
+
+RATES = (0.0, 0.05, 0.1, 0.2, 0.4, 0.7, 1.0)
+MATCHING_RATES = (0.1, 0.2, 0.4)
+SKIMAGE_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "camera", "immunohistochemistry")
+PLOT = Path(__file__).resolve().parent.parent / "docs" / "img" / "analysis_accuracy.png"
+
+
+def lsb_replace(pixels, rate, rng, *, sequential):
+    flat = pixels.copy().reshape(-1)
+    count = round(rate * flat.size)
+    where = np.arange(count) if sequential else rng.choice(flat.size, count, replace=False)
+    flat[where] = (flat[where] & 0xFE) | rng.integers(0, 2, count, dtype=np.uint8)
+    return flat.reshape(pixels.shape)
+
+
+def lsb_match(pixels, rate, rng):
+    flat = pixels.astype(np.int16).reshape(-1)
+    count = round(rate * flat.size)
+    where = rng.choice(flat.size, count, replace=False)
+    values = flat[where]
+    change = (values & 1) != rng.integers(0, 2, count)
+    step = rng.choice(np.array([-1, 1], dtype=np.int16), count)
+    step = np.where(values == 0, 1, np.where(values == 255, -1, step))
+    flat[where] = values + np.where(change, step, 0)
+    return flat.astype(np.uint8).reshape(pixels.shape)
+
+
+def photos(folder: Path | None, reduce: int) -> dict[str, np.ndarray]:
+    found = {}
+    for name in SKIMAGE_PHOTOS:
+        pixels = getattr(data, name)()
+        found[name] = pixels[..., None] if pixels.ndim == 2 else pixels
+    for path in sorted(folder.iterdir()) if folder else []:
+        with Image.open(path) as image:
+            found[path.stem] = np.asarray(image.convert("RGB").reduce(reduce))
+    return found
+
+
+def measure(pixels: np.ndarray, rng) -> list[dict]:
+    rows = []
+    for mode in ("sequential", "scattered"):
+        for rate in RATES:
+            stego = lsb_replace(pixels, rate, rng, sequential=mode == "sequential")
+            rows.append(row(mode, rate, analysis.analyze(stego)))
+    for rate in MATCHING_RATES:
+        rows.append(row("matching", rate, analysis.analyze(lsb_match(pixels, rate, rng))))
+    return rows
+
+
+def row(mode: str, rate: float, report: analysis.Report) -> dict:
+    target = 0.0 if mode == "matching" else rate  # RS and SPA should not see +/-1 embedding
+    return {
+        "mode": mode,
+        "rate": rate,
+        "rs": float(np.mean(report.rs)),
+        "spa": float(np.mean(report.spa)),
+        "errors": [abs(estimate - target) for estimate in report.rs + report.spa],
+        "verdict": report.verdict,
+    }
+
+
+def print_table(results: dict[str, list[dict]]) -> None:
+    print("| photo | embedding | true rate | RS | SPA | worst channel error | verdict |")
+    print("|---|---|---|---|---|---|---|")
+    for name, rows in results.items():
+        for r in rows:
+            print(
+                f"| {name} | {r['mode']} | {r['rate']:.2f} | {r['rs']:.3f} | {r['spa']:.3f} "
+                f"| {max(r['errors']):.3f} | {r['verdict']} |"
+            )
+
+
+def print_summary(results: dict[str, list[dict]]) -> None:
+    rows = [r for rs in results.values() for r in rs]
+    replaced = [r for r in rows if r["mode"] != "matching" and r["rate"] >= 0.1]
+    clean = [r for r in rows if r["mode"] == "scattered" and r["rate"] == 0.0]
+    matching = [r for r in rows if r["mode"] == "matching"]
+    print()
+    print(f"photos: {len(results)}")
+    for method in ("rs", "spa"):
+        err = [abs(r[method] - r["rate"]) for r in replaced]
+        print(
+            f"{method.upper()}: rates >= 0.1 mean |error| {np.mean(err):.3f}, max {max(err):.3f}, "
+            f"within 0.05: {sum(e <= 0.05 for e in err)}/{len(err)}; "
+            f"clean max {max(r[method] for r in clean):.3f}; "
+            f"matching max {max(r[method] for r in matching):.3f}"
+        )
+    single = [e for r in replaced for e in r["errors"]]
+    print(
+        f"single-channel RS and SPA estimates, rates >= 0.1: within 0.05: "
+        f"{sum(e <= 0.05 for e in single)}/{len(single)}, within 0.075: "
+        f"{sum(e <= 0.075 for e in single)}/{len(single)}, worst {max(single):.3f}"
+    )
+    for label, subset in (("clean", clean), ("matching <= 0.4", matching)):
+        verdicts = [r["verdict"] for r in subset]
+        print(label, {v: verdicts.count(v) for v in analysis.VERDICTS})
+    stego = [r for r in rows if r["mode"] != "matching" and r["rate"] == 0.4]
+    print("replacement 0.4", {v: [r["verdict"] for r in stego].count(v) for v in analysis.VERDICTS})
+
+
+def plot(results: dict[str, list[dict]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True)
+    for ax, mode in zip(axes, ("sequential", "scattered"), strict=True):
+        ax.fill_between([0, 1], [-0.05, 0.95], [0.05, 1.05], color="0.9", label="±0.05")
+        ax.plot([0, 1], [0, 1], color="0.5", lw=1)
+        for method, marker in (("rs", "o"), ("spa", "x")):
+            points = [(r["rate"], r[method]) for rs in results.values() for r in rs
+                      if r["mode"] == mode]
+            x, y = zip(*points, strict=True)
+            ax.scatter(x, y, marker=marker, s=22, alpha=0.7, label=method.upper())
+        ax.set_title(f"LSB replacement, {mode} positions")
+        ax.set_xlabel("true rate (bits per colour value)")
+        ax.set_xlim(-0.02, 1.02)
+        ax.set_ylim(-0.02, 1.08)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("estimated rate (mean over channels)")
+    axes[0].legend(loc="upper left")
+    fig.suptitle(f"stegokit analyze: RS and SPA on {len(results)} real photos")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    print(f"\nplot written to {path}")
+
+
+def time_12mp() -> None:
+    pixels = np.asarray(Image.fromarray(data.astronaut()).resize((4000, 3000), Image.LANCZOS))
+    analysis.analyze(pixels[:64, :64])  # warm-up
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        analysis.analyze(pixels)
+        times.append(time.perf_counter() - start)
+    print(f"analyze on 4000x3000 RGB (12 MP): best of 3 {min(times):.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=Path, help="a folder of extra photos (any format)")
+    parser.add_argument("--reduce", type=int, default=1, help="shrink extra photos by this")
+    parser.add_argument("--plot", type=Path, default=PLOT)
+    parser.add_argument("--timing", action="store_true", help="also time a 12 MP analysis")
+    args = parser.parse_args()
+    rng = np.random.default_rng(2026)
+    results = {name: measure(px, rng) for name, px in photos(args.photos, args.reduce).items()}
+    print_table(results)
+    print_summary(results)
+    plot(results, args.plot)
+    if args.timing:
+        time_12mp()
+
+
+if __name__ == "__main__":
+    main()
