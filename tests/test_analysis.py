@@ -138,26 +138,24 @@ def test_lsb_matching_shows_where_values_are_clipped():
     assert report.rate > 0.4 * clipped
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        *UNCLIPPED,
-        pytest.param(
-            "astronaut",
-            marks=pytest.mark.xfail(
-                strict=True, reason="+/-1 at 0 and 255 is an LSB flip: RS/SPA read 0.11"
-            ),
-        ),
-    ],
-)
-def test_stegokit_lsb_codec_reads_clean(name):
+@pytest.mark.parametrize("name", [*UNCLIPPED, "astronaut"])
+@pytest.mark.parametrize("fraction", [0.1, 0.25, 0.4])
+def test_stegokit_lsb_codec_reads_clean(name, fraction):
+    """stegokit's 1-bit layout skips blocks with values at 0 or 255, so even astronaut's
+    clipped areas show nothing."""
     stegokit = pytest.importorskip("stegokit")
     cover = photo(name)
-    payload = random_bytes(int(stegokit.capacity(cover).lsb[1] * 0.4))
+    payload = random_bytes(int(stegokit.capacity(cover).lsb[1] * fraction))
     stego = stegokit.embed_text(cover, payload, filename="data.bin", rng=5).pixels
     report = analysis.analyze(stego)
-    assert report.verdict == "clean"
     assert report.rate <= 0.05
+    assert max(report.rs + report.spa) <= 0.05
+    if name in UNCLIPPED:
+        assert report.verdict == "clean"
+    else:
+        # The sliding chi-square sees its first chunks (dark, peaky histograms) evened out
+        # by ±1 steps from 25% on, and may say "suspicious"; never "likely stego".
+        assert report.verdict != "likely stego"
 
 
 # --------------------------------------------------------------------------- verdicts

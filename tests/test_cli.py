@@ -9,8 +9,10 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import photo
 from typer.testing import CliRunner
 
+import stegokit
 from stegokit.cli import app
 
 runner = CliRunner()
@@ -127,8 +129,9 @@ def test_too_large_payload_says_how_much_fits(tmp_path, cover_png):
     blob = tmp_path / "big.bin"
     blob.write_bytes(np.random.default_rng(0).bytes(200_000))
     result = run("embed-text", cover_png, "-o", str(tmp_path / "o.png"), "--file", str(blob))
+    fits = stegokit.capacity(cover_png, filename="big.bin").lsb[1]
     assert result.exit_code == 1
-    assert "holds at most 98277 bytes" in result.stderr
+    assert f"holds at most {fits} bytes" in result.stderr
     assert not (tmp_path / "o.png").exists()
 
 
@@ -153,9 +156,13 @@ def test_missing_and_broken_inputs(tmp_path):
 def test_capacity_json_is_exact(cover_png):
     report = json.loads(run("capacity", cover_png, "--json").stdout)
     # 512 x 512 x 3 values = 12,288 blocks of 64; minus header 14, CRC 4, record 2 bytes.
-    assert report["lsb"] == {str(b): 12_288 * 8 * b - 20 for b in (1, 2, 3, 4)}
+    assert {b: report["lsb"][b] for b in "234"} == {str(b): 12_288 * 8 * b - 20 for b in (2, 3, 4)}
+    # At 1 bit, blocks holding a 0 or a 255 are not used.
+    blocks = photo("astronaut").reshape(-1, 64)
+    usable = int(((blocks != 0) & (blocks != 255)).all(axis=1).sum())
+    assert report["lsb"]["1"] == usable * 8 - 20
     table = run("capacity", cover_png)
-    assert "98,284" in table.stdout
+    assert f"{usable * 8 - 20:,}" in table.stdout
 
 
 def test_demo_runs():
@@ -198,7 +205,7 @@ def test_installed_console_script(tmp_path, cover_png):
     if not os.path.exists(script):
         pytest.fail("the stegokit console script is not installed next to this Python")
     got = subprocess.run([script, "capacity", cover_png, "--json"], capture_output=True)
-    assert got.returncode == 0 and json.loads(got.stdout)["lsb"]["1"] == 98_284
+    assert got.returncode == 0 and json.loads(got.stdout)["lsb"]["2"] == 196_588
 
 
 def test_stealth_caps_the_rate(tmp_path, cover_png):

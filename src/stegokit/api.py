@@ -103,8 +103,11 @@ def make_unlock(passphrase: str | bytes | None = None,
 
 def _capacity_error(payload: Payload, picture: Picture, bits: int,
                     encrypted: bool) -> CapacityError:
-    limit = lsb.capacity(picture.pixels.shape, bits, encrypted=encrypted, name=payload.name)
+    limit = lsb.capacity(picture.pixels, bits, encrypted=encrypted, name=payload.name)
     more = " (try a larger --bits)" if bits < 4 else ""
+    if bits == 1:
+        more = (" (1 bit per value skips blocks with pure black or white values, for stealth; "
+                "try --bits 2)")
     return CapacityError(
         f"the message is {len(payload.data)} bytes; this cover holds at most {limit} bytes "
         f"at {bits} bit(s) per channel{' encrypted' if encrypted else ''}{more}"
@@ -173,13 +176,13 @@ def embed_text(
     encrypted = lock is not None
     data = container.pack(payload, codec=container.CODEC_LSB, param=lsb.layout_param(bits),
                           lock=lock)
-    code = lsb.matrix_code(picture.pixels.shape, len(data), encrypted=encrypted) \
+    code = lsb.matrix_code(picture.pixels, len(data), encrypted=encrypted) \
         if bits == 1 else 0
     if code:
         data = container.pack(payload, codec=container.CODEC_LSB,
                               param=lsb.layout_param(1, code), lock=lock)
     stored = len(data) - (crypto.KEY_BLOCK_SIZE if encrypted else 0)
-    if stored > lsb.room(picture.pixels.shape, bits, encrypted=encrypted):
+    if stored > lsb.room(picture.pixels, bits, encrypted=encrypted):
         raise _capacity_error(payload, picture, bits, encrypted)
     rate = len(data) * 8 / lsb.value_count(picture.pixels.shape)
     notes = _rate_checks(rate, len(data), stealth, bits)
@@ -191,7 +194,7 @@ def embed_text(
         bits=bits,
         encrypted=encrypted,
         stored_bytes=len(data),
-        capacity=lsb.capacity(picture.pixels.shape, bits, encrypted=encrypted,
+        capacity=lsb.capacity(picture.pixels, bits, encrypted=encrypted,
                               name=payload.name),
         changed=changed,
         psnr=psnr(picture.pixels, pixels),
@@ -243,7 +246,7 @@ def capacity(cover, *, filename: str = "") -> CapacityReport:
         width=shape[1],
         height=shape[0],
         mode=picture.mode,
-        lsb={b: lsb.capacity(shape, b, encrypted=False, name=filename) for b in lsb.BITS},
-        lsb_encrypted={b: lsb.capacity(shape, b, encrypted=True, name=filename)
+        lsb={b: lsb.capacity(picture.pixels, b, encrypted=False, name=filename) for b in lsb.BITS},
+        lsb_encrypted={b: lsb.capacity(picture.pixels, b, encrypted=True, name=filename)
                        for b in lsb.BITS},
     )

@@ -14,7 +14,7 @@ from typer.core import TyperGroup
 
 from .. import __version__
 from ..errors import StegokitError
-from . import capacity, demo, text
+from . import analyze, capacity, demo, text
 from .common import ExitStatus, error_line
 from .mail import app as mail_app
 from .users import app as history_app
@@ -79,6 +79,7 @@ def _root(
 
 app.add_typer(text.app)
 app.add_typer(capacity.app)
+app.add_typer(analyze.app)
 app.add_typer(demo.app)
 app.add_typer(user_app, name="user")
 app.add_typer(contact_app, name="contact")

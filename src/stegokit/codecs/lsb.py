@@ -1,16 +1,18 @@
 """The LSB codec: a container written into the low bits of an image's values, pure NumPy.
 
 Data values are the colour channels (alpha and the grey of LA images' alpha are never
-touched). They are visited in a spread order (:mod:`.order`): the public fixed order for a
-plain container; for an encrypted one, an order keyed by the container's key, with the
-36-byte key block alone in the last five blocks of values. ``bits`` (1 to 4) low bits of
-each visited value carry the data, most significant bit of each byte first.
+touched), cut into blocks of 64 (:mod:`.order`). A *carrier* is the list of blocks a layout
+may use: at 1 bit per value, only blocks with no value at 0 or 255 (a ±1 step there could
+only go one way, which RS and SPA analysis would see as LSB replacement); at 2 to 4 bits,
+all blocks. The blocks are visited in a spread order: the public fixed order for a plain
+container; for an encrypted one, an order keyed by the container's key, the 36-byte key block
+sitting alone at 1 bit per value in the last five blocks.
 
-At 1 bit a value whose low bit must change moves by +1 or -1 at random (LSB matching,
-clamped at 0 and 255), which leaves none of the pairs-of-values asymmetry that LSB
-replacement shows to chi-square, RS and SPA analysis. At 2 to 4 bits the low bits are
-replaced and the value is then moved by ``2**bits`` where that brings it closer to the
-original (optimal pixel adjustment).
+At 1 bit a value whose low bit must change moves by +1 or -1 at random (LSB matching; 1 only
+moves up and 254 only down, so no value enters or leaves the carrier). When the payload
+leaves room, matrix embedding with a Hamming code carries ``p`` bits in ``2**p - 1`` values
+with at most one change. At 2 to 4 bits the low bits are replaced and the value then moved by
+``2**bits`` where that brings it closer to the original (optimal pixel adjustment).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ BITS = (1, 2, 3, 4)
 MAX_CODE = 6
 #: Blocks at the end of the values that hold the key block of an encrypted container.
 KEY_BLOCKS = math.ceil(crypto.KEY_BLOCK_SIZE * 8 / BLOCK)
+_CHUNK_BLOCKS = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -43,27 +46,72 @@ class Extracted:
     encrypted: bool
 
 
-class _Values:
-    """The data values of an ``(H, W, C)`` array, indexed 0..n-1 (channels before pixels)."""
+def value_count(pixels_shape: tuple[int, ...]) -> int:
+    """How many values of an image of this shape can carry data (alpha excluded)."""
+    return pixels_shape[0] * pixels_shape[1] * (3 if pixels_shape[2] >= 3 else 1)
 
-    def __init__(self, pixels: np.ndarray):
-        if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] not in (1, 2, 3, 4):
-            raise ValueError("pixels must be a uint8 array of shape (H, W, C), C in 1..4")
+
+def _check(pixels: np.ndarray) -> None:
+    if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] not in (1, 2, 3, 4):
+        raise ValueError("pixels must be a uint8 array of shape (H, W, C), C in 1..4")
+
+
+def _unsaturated_blocks(pixels: np.ndarray, blocks: int) -> np.ndarray:
+    """Indices of the first ``blocks`` blocks that hold no value at 0 or 255."""
+    data = pixels if pixels.shape[2] in (1, 3) else pixels[..., : 3 if pixels.shape[2] == 4 else 1]
+    keep = []
+    for first in range(0, blocks, _CHUNK_BLOCKS):
+        last = min(blocks, first + _CHUNK_BLOCKS)
+        rows = _value_slice(data, first * BLOCK, last * BLOCK).reshape(-1, BLOCK)
+        clear = ((rows != 0) & (rows != 255)).all(axis=1)
+        keep.append(first + np.flatnonzero(clear))
+    return np.concatenate(keep) if keep else np.empty(0, dtype=np.int64)
+
+
+def _value_slice(data: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Values ``start`` to ``stop - 1`` of an (H, W, C) array of data channels only."""
+    if data.flags.c_contiguous:
+        return data.reshape(-1)[start:stop]
+    per_row = data.shape[1] * data.shape[2]
+    rows = data[start // per_row : -(-stop // per_row)].reshape(-1)
+    offset = start // per_row * per_row
+    return rows[start - offset : stop - offset]
+
+
+class _Carrier:
+    """The blocks a layout writes in, and how their values map into the pixel array."""
+
+    def __init__(self, pixels: np.ndarray, bits: int, encrypted: bool):
+        _check(pixels)
         self.channels = pixels.shape[2]
         self.data_channels = 3 if self.channels >= 3 else 1
-        self.count = pixels.shape[0] * pixels.shape[1] * self.data_channels
-        self.blocks = self.count // BLOCK
+        self.raw_blocks = value_count(pixels.shape) // BLOCK
+        usable = max(self.raw_blocks - (KEY_BLOCKS if encrypted else 0), 0)
+        if encrypted and usable == 0:
+            self.blocks = np.empty(0, dtype=np.int64)
+        elif bits == 1:
+            self.blocks = _unsaturated_blocks(pixels, usable)
+        else:
+            self.blocks = np.arange(usable, dtype=np.int64)
 
-    def flat(self, indices: np.ndarray) -> np.ndarray:
-        """Indices into the raveled pixel array for value indices."""
+    @property
+    def size(self) -> int:
+        return len(self.blocks)
+
+    def flat(self, compact: np.ndarray) -> np.ndarray:
+        """Indices into the raveled pixel array for value indices of the carrier's order."""
+        block, offset = np.divmod(compact, BLOCK)
+        return self._value_flat(self.blocks[block] * BLOCK + offset)
+
+    def _value_flat(self, values: np.ndarray) -> np.ndarray:
         if self.channels == self.data_channels:
-            return indices
-        pixel, channel = np.divmod(indices, self.data_channels)
+            return values
+        pixel, channel = np.divmod(values, self.data_channels)
         return pixel * self.channels + channel
 
-    def key_block_values(self) -> np.ndarray:
-        start = (self.blocks - KEY_BLOCKS) * BLOCK
-        return np.arange(start, start + crypto.KEY_BLOCK_SIZE * 8, dtype=np.int64)
+    def key_block_flat(self) -> np.ndarray:
+        start = (self.raw_blocks - KEY_BLOCKS) * BLOCK
+        return self._value_flat(np.arange(start, start + crypto.KEY_BLOCK_SIZE * 8))
 
 
 def _symbols(data: bytes, bits: int) -> np.ndarray:
@@ -92,6 +140,17 @@ def _random_signs(rng: np.random.Generator, count: int) -> np.ndarray:
                          count=count).astype(bool)
 
 
+def _write_flips(flat: np.ndarray, where: np.ndarray, rng: np.random.Generator) -> int:
+    """Flip the low bit of ``flat[where]`` by a random ±1 step; 0 and 1 step up, 254 and 255
+    down, so that values in 1..254 stay there."""
+    moved = flat[where]
+    up = _random_signs(rng, len(moved))
+    up[moved <= 1] = True
+    up[moved >= 254] = False
+    flat[where] = np.where(up, moved + np.uint8(1), moved - np.uint8(1))
+    return len(moved)
+
+
 def _write(flat: np.ndarray, where: np.ndarray, symbols: np.ndarray, bits: int,
            rng: np.random.Generator) -> int:
     """Store ``symbols`` in the low ``bits`` of ``flat[where]``; return how many values changed."""
@@ -110,26 +169,22 @@ def _write(flat: np.ndarray, where: np.ndarray, symbols: np.ndarray, bits: int,
     return len(new)  # a changed symbol always changes the value
 
 
-def _read(flat: np.ndarray, where: np.ndarray, bits: int, size: int) -> bytes:
-    return _bytes(flat[where] & np.uint8((1 << bits) - 1), bits, size)
-
-
-def _write_ordered(flat: np.ndarray, values: _Values, sequence: Order, data: bytes, bits: int,
-                   rng: np.random.Generator) -> int:
+def _write_ordered(flat: np.ndarray, carrier: _Carrier, sequence: Order, data: bytes,
+                   bits: int, rng: np.random.Generator) -> int:
     """Write ``data`` along an order, one sweep at a time (bounded memory, memory order)."""
     symbols = _symbols(data, bits)
     changed = 0
     for positions, where in sequence.layout(len(symbols)):
-        changed += _write(flat, values.flat(where), symbols[positions], bits, rng)
+        changed += _write(flat, carrier.flat(where), symbols[positions], bits, rng)
     return changed
 
 
-def _read_ordered(flat: np.ndarray, values: _Values, sequence: Order, bits: int,
+def _read_ordered(flat: np.ndarray, carrier: _Carrier, sequence: Order, bits: int,
                   size: int) -> bytes:
     """Read ``size`` bytes along an order, one sweep at a time."""
     symbols = np.empty(_slots(size, bits), dtype=np.uint8)
     for positions, where in sequence.layout(len(symbols)):
-        symbols[positions] = flat[values.flat(where)]
+        symbols[positions] = flat[carrier.flat(where)]
     return _bytes(symbols & np.uint8((1 << bits) - 1), bits, size)
 
 
@@ -137,12 +192,12 @@ def _hamming_span(code: int) -> int:
     return (1 << code) - 1
 
 
-def _hamming_capacity(sequence_blocks: int, code: int) -> int:
+def _hamming_capacity(blocks: int, code: int) -> int:
     """Groups available: sweep 0 holds the header; each band of ``span`` sweeps after it holds
     one group per column."""
-    if sequence_blocks < _slots(HEADER_SIZE, 1):
+    if blocks < _slots(HEADER_SIZE, 1):
         return 0
-    return (BLOCK - 1) // _hamming_span(code) * sequence_blocks
+    return (BLOCK - 1) // _hamming_span(code) * blocks
 
 
 def _bands(sequence: Order, groups: int, code: int):
@@ -153,50 +208,40 @@ def _bands(sequence: Order, groups: int, code: int):
         yield 1 + band * span, first, min(sequence.blocks, groups - first)
 
 
-def _band_syndromes(flat: np.ndarray, values: _Values, sequence: Order, sweep: int, count: int,
-                    code: int) -> tuple[np.ndarray, np.ndarray]:
+def _band_syndromes(flat: np.ndarray, carrier: _Carrier, sequence: Order, sweep: int,
+                    count: int, code: int) -> tuple[np.ndarray, np.ndarray]:
     """The band's columns and each group's syndrome (in the same order): the XOR of the
     1-based numbers of the band's sweeps whose value has its low bit set."""
     span = range(sweep, sweep + _hamming_span(code))
     columns, sweeps = sequence.sweeps(span, count)
     syndromes = np.zeros(len(columns), dtype=np.uint8)
     for number, where in enumerate(sweeps, start=1):
-        syndromes ^= (flat[values.flat(where)] & np.uint8(1)) * np.uint8(number)
+        syndromes ^= (flat[carrier.flat(where)] & np.uint8(1)) * np.uint8(number)
     return columns, syndromes
 
 
-def _write_hamming(flat: np.ndarray, values: _Values, sequence: Order, data: bytes, code: int,
-                   rng: np.random.Generator) -> int:
+def _write_hamming(flat: np.ndarray, carrier: _Carrier, sequence: Order, data: bytes,
+                   code: int, rng: np.random.Generator) -> int:
     """Matrix embedding: ``code`` bits per group of ``2**code - 1`` values (one per sweep of a
     band, same column), with at most one ±1 change per group."""
     messages = _symbols(data, code)
     changed = 0
     for sweep, first, count in _bands(sequence, len(messages), code):
-        columns, syndromes = _band_syndromes(flat, values, sequence, sweep, count, code)
+        columns, syndromes = _band_syndromes(flat, carrier, sequence, sweep, count, code)
         flip = syndromes ^ messages[first + columns]
         hit = np.flatnonzero(flip)
         where = sequence.value_at(sweep - 1 + flip[hit].astype(np.int64), columns[hit])
-        changed += _write_flips(flat, values.flat(where), rng)
+        changed += _write_flips(flat, carrier.flat(where), rng)
     return changed
 
 
-def _read_hamming(flat: np.ndarray, values: _Values, sequence: Order, size: int,
+def _read_hamming(flat: np.ndarray, carrier: _Carrier, sequence: Order, size: int,
                   code: int) -> bytes:
     messages = np.empty(_slots(size, code), dtype=np.uint8)
     for sweep, first, count in _bands(sequence, len(messages), code):
-        columns, syndromes = _band_syndromes(flat, values, sequence, sweep, count, code)
+        columns, syndromes = _band_syndromes(flat, carrier, sequence, sweep, count, code)
         messages[first + columns] = syndromes
     return _bytes(messages, code, size)
-
-
-def _write_flips(flat: np.ndarray, where: np.ndarray, rng: np.random.Generator) -> int:
-    """Flip the low bit of ``flat[where]`` by a random ±1 step (inward at 0 and 255)."""
-    moved = flat[where]
-    up = _random_signs(rng, len(moved))
-    up[moved == 0] = True
-    up[moved == 255] = False
-    flat[where] = np.where(up, moved + np.uint8(1), moved - np.uint8(1))
-    return len(moved)
 
 
 def layout_param(bits: int, code: int = 0) -> int:
@@ -208,40 +253,32 @@ def _hamming_code_of(header: Header) -> int:
     return header.param >> 4 if header.codec == container.CODEC_LSB else 0
 
 
-def matrix_code(pixels_shape: tuple[int, ...], container_size: int, *, encrypted: bool) -> int:
+def room(pixels: np.ndarray, bits: int, *, encrypted: bool) -> int:
+    """Carrier bytes available at ``bits`` per value (after the key block when encrypted)."""
+    return _Carrier(pixels, bits, encrypted).size * BLOCK * bits // 8
+
+
+def capacity(pixels: np.ndarray, bits: int, *, encrypted: bool, name: str = "") -> int:
+    """The exact number of payload bytes that fit (incompressible data; 0 if none)."""
+    overhead = container.RECORD_OVERHEAD + len(container.safe_name(name).encode("utf-8"))
+    record = container.max_record(room(pixels, bits, encrypted=encrypted), encrypted=encrypted)
+    return max(record - overhead, 0)
+
+
+def matrix_code(pixels: np.ndarray, container_size: int, *, encrypted: bool) -> int:
     """The largest Hamming code (fewest changes per bit) whose layout fits, or 0 for none.
 
     With code ``p``, ``p`` message bits ride on ``2**p - 1`` values and at most one of them
     changes: 0.375 changes per bit at ``p = 2``, 0.23 at ``p = 4``, 0.16 at ``p = 6``,
     against 0.5 for one bit per value.
     """
-    blocks = room(pixels_shape, 1, encrypted=encrypted) * 8 // BLOCK
+    blocks = _Carrier(pixels, 1, encrypted).size
     rest = container_size - HEADER_SIZE - (crypto.KEY_BLOCK_SIZE if encrypted else 0)
     best = 0
     for code in range(2, MAX_CODE + 1):
         if _slots(rest, code) <= _hamming_capacity(blocks, code):
             best = code
     return best
-
-
-def value_count(pixels_shape: tuple[int, ...]) -> int:
-    """How many values of an image of this shape can carry data (alpha excluded)."""
-    return pixels_shape[0] * pixels_shape[1] * (3 if pixels_shape[2] >= 3 else 1)
-
-
-def room(pixels_shape: tuple[int, ...], bits: int, *, encrypted: bool) -> int:
-    """Carrier bytes available at ``bits`` per value (after the key block when encrypted)."""
-    blocks = value_count(pixels_shape) // BLOCK - (KEY_BLOCKS if encrypted else 0)
-    return max(blocks, 0) * BLOCK * bits // 8
-
-
-def capacity(pixels_shape: tuple[int, ...], bits: int, *, encrypted: bool,
-             name: str = "") -> int:
-    """The exact number of payload bytes that fit (incompressible data; 0 if none)."""
-    overhead = container.RECORD_OVERHEAD + len(container.safe_name(name).encode("utf-8"))
-    record = container.max_record(room(pixels_shape, bits, encrypted=encrypted),
-                                  encrypted=encrypted)
-    return max(record - overhead, 0)
 
 
 def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, code: int = 0,
@@ -275,52 +312,51 @@ def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, code: int = 0,
     if bits not in BITS:
         raise ValueError("bits must be 1, 2, 3 or 4")
     rng = np.random.default_rng(rng)
-    values = _Values(pixels)
-    limit = room(pixels.shape, bits, encrypted=keys is not None)
-    body = data if keys is None else data[crypto.KEY_BLOCK_SIZE :]
-    fits = code <= matrix_code(pixels.shape, len(data), encrypted=keys is not None)
+    encrypted = keys is not None
+    carrier = _Carrier(pixels, bits, encrypted)
+    body = data[crypto.KEY_BLOCK_SIZE :] if encrypted else data
+    limit = carrier.size * BLOCK * bits // 8
+    fits = code <= matrix_code(pixels, len(data), encrypted=encrypted)
     if len(body) > limit or (code and (bits != 1 or not fits)):
         raise CapacityError(f"the container needs {len(body)} bytes; the cover holds {limit}")
     out = pixels.copy()
     flat = out.reshape(-1)
     changed = 0
-    if keys is None:
-        sequence = order(values.blocks, FIXED_KEY)
-    else:
-        block = data[: crypto.KEY_BLOCK_SIZE]
-        changed += _write(flat, values.flat(values.key_block_values()), _symbols(block, 1), 1, rng)
-        sequence = order(values.blocks - KEY_BLOCKS, keys.order)
+    if encrypted:
+        block = _symbols(data[: crypto.KEY_BLOCK_SIZE], 1)
+        changed += _write(flat, carrier.key_block_flat(), block, 1, rng)
+    sequence = order(carrier.size, keys.order if encrypted else FIXED_KEY)
     if code:
-        changed += _write_ordered(flat, values, sequence, body[:HEADER_SIZE], 1, rng)
-        changed += _write_hamming(flat, values, sequence, body[HEADER_SIZE:], code, rng)
+        changed += _write_ordered(flat, carrier, sequence, body[:HEADER_SIZE], 1, rng)
+        changed += _write_hamming(flat, carrier, sequence, body[HEADER_SIZE:], code, rng)
     else:
-        changed += _write_ordered(flat, values, sequence, body, bits, rng)
+        changed += _write_ordered(flat, carrier, sequence, body, bits, rng)
     return out, changed
 
 
-def _find(flat: np.ndarray, values: _Values, blocks: int, key: bytes, room_of) -> tuple[
-        Header, bytes, int] | None:
-    """Try each bit depth for a header in this order; return the header, the rest and bits."""
-    if blocks < 1:
-        return None
-    sequence = order(blocks, key)
+def _find(pixels: np.ndarray, key: bytes, encrypted: bool) -> tuple[Header, bytes] | None:
+    """Try each bit depth for a header along the order of ``key``; the header and the rest."""
+    flat = pixels.reshape(-1)
     for bits in BITS:
-        if _slots(HEADER_SIZE, bits) > sequence.size:
+        carrier = _Carrier(pixels, bits, encrypted)
+        if carrier.size * BLOCK < _slots(HEADER_SIZE, bits):
             continue
-        raw = _read_ordered(flat, values, sequence, bits, HEADER_SIZE)
+        sequence = order(carrier.size, key)
+        raw = _read_ordered(flat, carrier, sequence, bits, HEADER_SIZE)
+        room_after = carrier.size * BLOCK * bits // 8 - HEADER_SIZE
         try:
-            header = container.parse_header(raw, room=room_of(bits) - HEADER_SIZE)
+            header = container.parse_header(raw, room=room_after)
         except NoPayloadError:
             continue
         rest = header.length + header.trailer_size()
         code = _hamming_code_of(header)
-        if code:
-            if bits != 1 or code > MAX_CODE or \
-                    _slots(rest, code) > _hamming_capacity(sequence.blocks, code):
-                raise AuthenticationError("integrity check failed: the header is damaged")
-            return header, _read_hamming(flat, values, sequence, rest, code), bits
-        data = _read_ordered(flat, values, sequence, bits, HEADER_SIZE + rest)
-        return header, data[HEADER_SIZE:], bits
+        if not code:
+            data = _read_ordered(flat, carrier, sequence, bits, HEADER_SIZE + rest)
+            return header, data[HEADER_SIZE:]
+        if bits != 1 or code > MAX_CODE or \
+                _slots(rest, code) > _hamming_capacity(carrier.size, code):
+            raise AuthenticationError("integrity check failed: the header is damaged")
+        return header, _read_hamming(flat, carrier, sequence, rest, code)
     return None
 
 
@@ -342,25 +378,23 @@ def extract(pixels: np.ndarray, *,
     AuthenticationError
         Wrong key, or the data was damaged or tampered with.
     """
-    values = _Values(pixels)
-    flat = pixels.reshape(-1)
-    found = _find(flat, values, values.blocks, FIXED_KEY,
-                  lambda bits: room(pixels.shape, bits, encrypted=False))
+    _check(pixels)
+    found = _find(pixels, FIXED_KEY, encrypted=False)
     if found:
-        header, rest, _ = found
+        header, rest = found
         return Extracted(container.open_plain(header, rest), header.codec, header.param, False)
     hint = "no hidden message found"
     if unlock is None:
         raise NoPayloadError(hint + " (if it was encrypted, give the passphrase or --user)")
-    if values.blocks <= KEY_BLOCKS:
+    carrier = _Carrier(pixels, 4, encrypted=True)
+    if carrier.size == 0:
         raise NoPayloadError(hint)
-    block = _read(flat, values.flat(values.key_block_values()), 1, crypto.KEY_BLOCK_SIZE)
+    flat = pixels.reshape(-1)
+    block = _bytes(flat[carrier.key_block_flat()] & np.uint8(1), 1, crypto.KEY_BLOCK_SIZE)
     keys = unlock(block)
-    found = _find(flat, values, values.blocks - KEY_BLOCKS, keys.order,
-                  lambda bits: room(pixels.shape, bits, encrypted=True))
+    found = _find(pixels, keys.order, encrypted=True)
     if not found or not found[0].encrypted:
         raise AuthenticationError("authentication failed: wrong passphrase or key, or no message")
-    header, rest, _ = found
+    header, rest = found
     payload = container.open_sealed(block, header, rest, keys)
     return Extracted(payload, header.codec, header.param, True)
-
