@@ -221,3 +221,25 @@ def test_stealth_caps_the_rate(tmp_path, cover_png):
     assert loud.exit_code == 0 and "steganalysis" in loud.stderr
     assert run("embed-text", cover_png, "-o", str(tmp_path / "d.png"), "-m", "x", "--stealth",
                "--bits", "2").exit_code == 1
+
+
+def test_analyze_flags_lsb_replacement_and_not_our_output(tmp_path, cover_png):
+    pixels = photo("coffee")
+    replaced = pixels.copy()
+    rng = np.random.default_rng(0)
+    mask = rng.random(pixels.shape) < 0.4
+    replaced[mask] = (replaced[mask] & 0xFE) | rng.integers(0, 2, mask.sum(), dtype=np.uint8)
+    stegokit.images.save(stegokit.images.Picture(replaced), tmp_path / "replaced.png")
+    loud = json.loads(run("analyze", str(tmp_path / "replaced.png"), "--json").stdout)
+    assert loud["verdict"] == "likely stego" and abs(loud["rate"] - 0.4) < 0.05
+    ours = tmp_path / "ours.png"
+    payload = tmp_path / "p.bin"
+    payload.write_bytes(rng.bytes(int(stegokit.capacity(pixels).lsb[1] * 0.4)))
+    stegokit.embed_text(pixels, payload.read_bytes(), rng=0).save(ours)
+    quiet = run("analyze", str(ours), "--json", "--planes", str(tmp_path / "planes.png"))
+    report = json.loads(quiet.stdout)
+    assert report["verdict"] == "clean" and report["rate"] <= 0.05
+    assert "readable by anyone" in report["stegokit_container"]
+    assert (tmp_path / "planes.png").exists()
+    table = run("analyze", str(ours))
+    assert "Verdict: clean" in table.stdout
