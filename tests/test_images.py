@@ -137,3 +137,16 @@ def test_decompression_bomb_is_refused(tmp_path, monkeypatch, cover_png):
     with pytest.raises(InputError, match="more than 1,000 pixels"):
         stegokit.capacity(cover_png)
     assert os.path.exists(cover_png)
+
+
+def test_outputs_carry_no_mark_of_stegokit(tmp_path, cover_png):
+    from stegokit import filetraits
+
+    out = tmp_path / "out.png"
+    stegokit.embed_text(cover_png, "x").save(out)
+    data = out.read_bytes()
+    traits = filetraits.inspect_file(data)
+    assert traits.text == ()
+    assert b"stegokit" not in data.lower()
+    assert traits.zlib_level == filetraits.inspect_file(Path(cover_png).read_bytes()).zlib_level
+    assert not any("fastest" in finding for finding in traits.findings)

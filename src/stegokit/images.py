@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import tempfile
 import warnings
 import zlib
@@ -233,7 +234,30 @@ def write_image(handle: BinaryIO, picture: Picture, fmt: str, *, quality: int = 
         options["compression"] = "tiff_adobe_deflate"
     elif fmt == "JPEG":
         options["quality"] = quality
+    start = handle.tell()
     image.save(handle, format=fmt, **options)
+    if fmt == "PNG":
+        _mark_default_level(handle, start)
+
+
+def _mark_default_level(handle: BinaryIO, start: int) -> None:
+    """Set the first IDAT's zlib header to say "default compression" (FLEVEL 2).
+
+    FLEVEL is informational only (RFC 1950): decompression ignores it. Pillow writes "fastest"
+    for level 1, which would single our files out from ordinary exports (level 6).
+    """
+    end = handle.tell()
+    handle.seek(start + 8)
+    while handle.tell() < end:
+        length, kind = struct.unpack(">I4s", handle.read(8))
+        if kind == b"IDAT":
+            data = bytearray(handle.read(length))
+            data[:2] = b"\x78\x9c"
+            handle.seek(-length, os.SEEK_CUR)
+            handle.write(bytes(data) + struct.pack(">I", zlib.crc32(kind + bytes(data))))
+            break
+        handle.seek(length + 4, os.SEEK_CUR)
+    handle.seek(end)
 
 
 def encode(picture: Picture, fmt: str, *, quality: int = 95) -> bytes:
@@ -263,7 +287,7 @@ def write_atomic(path: str | os.PathLike, data: bytes | Callable[[BinaryIO], Non
     except OSError as exc:
         raise OutputError(f"{os.fspath(path)}: cannot write ({exc.strerror})") from None
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with os.fdopen(fd, "w+b") as handle:
             if callable(data):
                 data(handle)
             else:
