@@ -8,6 +8,7 @@ one line on stderr and its exit code (see :class:`ExitStatus`). ``--debug`` or
 from __future__ import annotations
 
 import os
+import signal
 
 import typer
 from typer.core import TyperGroup
@@ -87,6 +88,14 @@ app.add_typer(history_app)
 app.add_typer(mail_app)
 
 
+def _terminate(signum, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
-    """Entry point of the ``stegokit`` console script."""
+    """Entry point of the ``stegokit`` console script.
+
+    SIGTERM unwinds like Ctrl-C, so a half-written output is removed on the way out.
+    """
+    signal.signal(signal.SIGTERM, _terminate)
     app()
