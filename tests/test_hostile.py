@@ -27,6 +27,8 @@ def commands(path: Path, out: Path) -> dict[str, list[str]]:
         "embed-text": ["embed-text", str(path), "-o", str(out), "-m", "hello"],
         "extract-text": ["extract-text", str(path)],
         "capacity": ["capacity", str(path), "--json"],
+        "analyze": ["analyze", str(path), "--json"],
+        "mail": ["mail", str(path), "--to", "bob@example.org", "--eml", str(out)],
     }
 
 
