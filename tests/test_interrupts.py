@@ -56,17 +56,17 @@ def test_killing_embed_text_leaves_old_or_new_output(tmp_path, big_cover):
         sent = SIGNALS[trial % 3]
         process.send_signal(sent)
         process.wait(timeout=60)
+        leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".out.png.")]
+        if sent != signal.SIGKILL:
+            assert leftovers == [], f"a temporary file was left behind after {sent!r}"
+        for p in leftovers:
+            p.unlink()
         if not out.exists():
             outcomes["absent"] += 1
             assert trial % 2 == 0, "an existing output was removed"
             continue
         assert _valid(out, {old, new}), f"corrupt output after {sent!r} in trial {trial}"
         outcomes["new" if stegokit.extract_text(out).payload.data == new else "old"] += 1
-        leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".out.png.")]
-        if sent != signal.SIGKILL:
-            assert leftovers == [], "a temporary file was left behind"
-        for p in leftovers:
-            p.unlink()
     # The kills must have landed both before and after the write, or the test proves little.
     assert outcomes["new"] and (outcomes["absent"] or outcomes["old"]), outcomes
 
