@@ -1,0 +1,376 @@
+"""Whole images inside images: pure NumPy, on top of the container and the LSB codec.
+
+Three modes (the layout is specified in ``docs/hide-image.md``):
+
+``lossless``
+    The secret's image file (PNG or lossless WebP) is an ordinary container payload, written
+    by the LSB codec (:mod:`.lsb`) at the fewest bits per value that hold it.
+``nibble``
+    The classic scheme: each secret byte split into two 4-bit symbols, one per cover value.
+``planes``
+    The top ``k`` bit planes of each secret value, one ``k``-bit symbol per cover value;
+    reveal puts each value back at the middle of the range its symbol stands for.
+
+The two fixed-rate modes (``nibble`` and ``planes``) write a small container first, with
+the LSB codec at ``depth`` bits per value (4 for ``nibble``, ``k`` for ``planes``): its record
+holds the secret's size, channel count, ``k`` and a 32-byte tag of the symbol stream. The
+symbols follow in the same spread order, from a position fixed by the largest size that
+container can have. When there are more symbols than positions left (a secret with as many
+values as the cover), the bits of the last symbols go one by one into bit ``depth`` of the
+first stream values, which then carry ``depth + 1`` bits: a few hundred values out of
+millions. Every value written is moved the least that gives it its new low bits (optimal
+pixel adjustment, Wang, Lin and Lin, "Image hiding by optimal LSB substitution and genetic
+algorithm", Pattern Recognition 34(3), 2001; Chan and Cheng, "Hiding data in images by
+simple LSB substitution", Pattern Recognition 37(3), 2004).
+
+Without a passphrase the tag is SHA-256 of the symbols. With one, the symbols are XORed with
+an AES-CTR key stream and the tag is an HMAC-SHA256 of the masked symbols, both under keys
+derived from the container's keys; the container itself is sealed as usual, so the record
+and its tag are authenticated too, and the spread order is keyed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import container, crypto
+from ..container import CODEC_IMAGE, Payload
+from ..errors import AuthenticationError, CapacityError, InputError
+from . import lsb
+from .order import BLOCK, FIXED_KEY, order
+
+LOSSLESS, NIBBLE, PLANES = "lossless", "nibble", "planes"
+_MODE_IDS = {LOSSLESS: 1, NIBBLE: 2, PLANES: 3}
+_MODE_NAMES = {v: k for k, v in _MODE_IDS.items()}
+PLANE_BITS = (1, 2, 3, 4)
+NIBBLE_DEPTH = 4
+
+_RECORD_VERSION = 1
+#: version | width | height | channels | k | tag
+_RECORD = struct.Struct(">BIIBB32s")
+_RECORD_SIZE = container.RECORD_OVERHEAD + _RECORD.size
+_STREAM_KEY_LABEL = b"stegokit image stream key v1"
+_STREAM_MAC_LABEL = b"stegokit image stream mac v1"
+_DAMAGED = "integrity check failed: the hidden image is damaged"
+
+
+def param(mode: str, depth: int) -> int:
+    """The container's codec parameter byte: mode in the high nibble, depth in the low one."""
+    return _MODE_IDS[mode] << 4 | depth
+
+
+def split_param(value: int) -> tuple[str, int]:
+    """Inverse of :func:`param`; an unknown mode is a damaged container."""
+    mode, depth = _MODE_NAMES.get(value >> 4), value & 0x0F
+    if mode is None or depth not in PLANE_BITS:
+        raise AuthenticationError("integrity check failed: the image header is damaged")
+    return mode, depth
+
+
+# --- the secret's side -----------------------------------------------------------------------
+
+def _alpha_mask(channels: int, count: int) -> np.ndarray | None:
+    """Which of ``count`` interleaved values are alpha (LA, RGBA), or None."""
+    if channels not in (2, 4):
+        return None
+    return (np.arange(count) % channels) == channels - 1
+
+
+def planes_symbols(pixels: np.ndarray, k: int) -> np.ndarray:
+    """The ``k``-bit symbols that stand for each value of a secret image.
+
+    Colour values keep their top ``k`` bits (which rounds each value to the nearest of the
+    mid-range levels :func:`planes_pixels` puts back). Alpha values are rounded to the nearest
+    of ``2**k`` levels spread from 0 to 255, so that opaque and transparent stay exact.
+
+    Parameters
+    ----------
+    pixels : ndarray, shape (H, W, C), uint8
+        C in 1..4 (L, LA, RGB, RGBA). Not modified.
+    k : int
+        Bit planes kept, 1 to 4.
+
+    Returns
+    -------
+    ndarray, shape (H * W * C,), uint8, values in ``[0, 2**k)``
+    """
+    values = pixels.reshape(-1)
+    symbols = values >> np.uint8(8 - k)
+    alpha = _alpha_mask(pixels.shape[2], values.size)
+    if alpha is not None:
+        top = (1 << k) - 1
+        symbols[alpha] = ((values[alpha].astype(np.uint16) * top + 127) // 255).astype(np.uint8)
+    return symbols
+
+
+def planes_pixels(symbols: np.ndarray, shape: tuple[int, int, int], k: int) -> np.ndarray:
+    """The image :func:`planes_symbols` stands for: mid-range fill (alpha: full range).
+
+    Parameters
+    ----------
+    symbols : ndarray, shape (H * W * C,), uint8, values in ``[0, 2**k)``
+    shape : (H, W, C)
+    k : int
+
+    Returns
+    -------
+    ndarray, shape (H, W, C), uint8
+    """
+    values = (symbols << np.uint8(8 - k)) | np.uint8(1 << (7 - k))
+    alpha = _alpha_mask(shape[2], symbols.size)
+    if alpha is not None:
+        top = (1 << k) - 1
+        values[alpha] = ((symbols[alpha].astype(np.uint16) * 255 + top // 2) // top).astype(
+            np.uint8)
+    return values.reshape(shape)
+
+
+def nibble_symbols(pixels: np.ndarray) -> np.ndarray:
+    """Each value's high then low 4 bits: shape (2 * H * W * C,), uint8 in ``[0, 16)``."""
+    values = pixels.reshape(-1)
+    return np.stack([values >> np.uint8(4), values & np.uint8(15)], axis=1).reshape(-1)
+
+
+def nibble_pixels(symbols: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
+    """Inverse of :func:`nibble_symbols`: shape ``shape``, uint8."""
+    pairs = symbols.reshape(-1, 2)
+    return ((pairs[:, 0] << np.uint8(4)) | pairs[:, 1]).reshape(shape)
+
+
+# --- the stream's layout ---------------------------------------------------------------------
+
+def _header_bound(encrypted: bool) -> int:
+    """The most carrier bytes the small container of a fixed-rate stream can take."""
+    if encrypted:
+        return container.HEADER_SIZE + crypto.sealed_size(_RECORD_SIZE)
+    return container.HEADER_SIZE + _RECORD_SIZE + container.CRC_SIZE
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where a fixed-rate stream goes: order positions ``start`` to ``start + room - 1``."""
+
+    blocks: int
+    start: int
+    room: int
+    depth: int
+    values: int
+
+    @classmethod
+    def of(cls, shape: tuple[int, ...], depth: int, encrypted: bool) -> _Layout:
+        values = lsb.Values(np.empty((1, 1, shape[2]), dtype=np.uint8))
+        count = shape[0] * shape[1] * values.data_channels
+        blocks = count // BLOCK - (lsb.KEY_BLOCKS if encrypted else 0)
+        start = lsb.slots(_header_bound(encrypted), depth)
+        return cls(blocks, start, max(blocks * BLOCK - start, 0), depth, count)
+
+    @property
+    def capacity(self) -> int:
+        """The most symbols: one per position, plus one bit more in up to every position,
+        and never more symbols than the cover has values."""
+        if self.blocks < 1:
+            return 0
+        return min(self.values, self.room + self.room // self.depth)
+
+    def positions(self, count: int, key: bytes) -> tuple[np.ndarray, int]:
+        """Value indices of the stream for ``count`` symbols, and how many overflow."""
+        used = min(count, self.room)
+        where = order(self.blocks, key).take(self.start + used)[self.start :]
+        return where, count - used
+
+
+def max_symbols(shape: tuple[int, ...], depth: int, *, encrypted: bool) -> int:
+    """How many ``depth``-bit symbols a cover of this shape holds (0 if none)."""
+    return _Layout.of(shape, depth, encrypted).capacity
+
+
+def lossless_room(shape: tuple[int, ...], *, encrypted: bool, name: str = "") -> dict[int, int]:
+    """Image-file bytes the ``lossless`` mode holds at each bit depth."""
+    return {bits: lsb.capacity(shape, bits, encrypted=encrypted, name=name) for bits in lsb.BITS}
+
+
+def _overflow_bits(symbols: np.ndarray, depth: int) -> np.ndarray:
+    bits = np.unpackbits(symbols[:, None], axis=1)[:, 8 - depth :]
+    return bits.reshape(-1)
+
+
+def _stream_keys(keys: crypto.Keys) -> tuple[bytes, bytes]:
+    return (hashlib.sha256(_STREAM_KEY_LABEL + keys.encryption).digest(),
+            hashlib.sha256(_STREAM_MAC_LABEL + keys.mac).digest())
+
+
+def _mask(symbols: np.ndarray, keys: crypto.Keys | None, depth: int) -> np.ndarray:
+    """XOR the symbols with the stream's AES-CTR key stream (a new array; same without keys)."""
+    if keys is None:
+        return symbols
+    stream = np.frombuffer(crypto.keystream(_stream_keys(keys)[0], symbols.size), np.uint8)
+    return symbols ^ (stream & np.uint8((1 << depth) - 1))
+
+
+def _tag(masked: np.ndarray, keys: crypto.Keys | None) -> bytes:
+    if keys is None:
+        return hashlib.sha256(masked).digest()
+    return hmac.digest(_stream_keys(keys)[1], memoryview(masked), "sha256")
+
+
+def embed_stream(pixels: np.ndarray, secret: np.ndarray, *, mode: str, k: int = 4,
+                 lock: tuple[bytes, crypto.Keys] | None = None,
+                 rng: np.random.Generator | int | None = None) -> tuple[np.ndarray, int]:
+    """Hide a secret image with a fixed-rate mode (``nibble`` or ``planes``).
+
+    Parameters
+    ----------
+    pixels : ndarray, shape (H, W, C), uint8
+        The cover, C in 1..4; its colour values (not alpha) carry the data. Not modified.
+    secret : ndarray, shape (h, w, c), uint8
+        The secret image, c in 1..4. Not modified.
+    mode : {"nibble", "planes"}
+    k : int
+        Bit planes of the secret kept by ``planes``, 1 to 4 (ignored by ``nibble``).
+    lock : (key block, Keys), optional
+        From :func:`stegokit.api.make_lock`: encrypt and scatter in a keyed order.
+    rng : Generator or seed, optional
+        For the +1/-1 steps at 1 bit per value.
+
+    Returns
+    -------
+    stego : ndarray, same shape and dtype as ``pixels``
+    changed : int
+        How many values differ from the cover.
+
+    Raises
+    ------
+    CapacityError
+        The secret has more symbols than :func:`max_symbols` allows.
+    """
+    if mode == PLANES:
+        if k not in PLANE_BITS:
+            raise InputError("planes keeps 1, 2, 3 or 4 bit planes (--bits)")
+        depth, symbols = k, planes_symbols(secret, k)
+    elif mode == NIBBLE:
+        depth, symbols = NIBBLE_DEPTH, nibble_symbols(secret)
+    else:
+        raise ValueError(f"not a fixed-rate mode: {mode!r}")
+    rng = np.random.default_rng(rng)
+    keys = lock[1] if lock else None
+    layout = _Layout.of(pixels.shape, depth, keys is not None)
+    if symbols.size > layout.capacity:
+        raise CapacityError(f"the secret needs {symbols.size} values; the cover holds "
+                            f"{layout.capacity} at {depth} bits")
+    masked = _mask(symbols, keys, depth)
+    h, w, c = secret.shape
+    record = _RECORD.pack(_RECORD_VERSION, w, h, c, k if mode == PLANES else 0,
+                          _tag(masked, keys))
+    data = container.pack(Payload(record, "image"), codec=CODEC_IMAGE,
+                          param=param(mode, depth), lock=lock)
+    stego, changed = lsb.embed(pixels, data, bits=depth, keys=keys, rng=rng)
+    where, overflow = layout.positions(masked.size, keys.order if keys else FIXED_KEY)
+    values = lsb.Values(stego)
+    flat = stego.reshape(-1)
+    main = masked[: where.size]
+    if overflow:
+        extra = _overflow_bits(masked[where.size :], depth)
+        head = main[: extra.size] | (extra << np.uint8(depth))
+        changed += lsb.write_symbols(flat, values.flat(where[: extra.size]), head, depth + 1, rng)
+        where, main = where[extra.size :], main[extra.size :]
+    changed += lsb.write_symbols(flat, values.flat(where), main, depth, rng)
+    return stego, changed
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Revealed:
+    """What an image carries: the secret's pixels (fixed-rate) or image file (lossless)."""
+
+    mode: str
+    depth: int
+    encrypted: bool
+    pixels: np.ndarray | None = None
+    data: bytes = b""
+    name: str = ""
+
+
+class _KeptKeys:
+    """An unlock function that remembers the keys it derived (the stream needs them too)."""
+
+    def __init__(self, unlock: Callable[[bytes], crypto.Keys]):
+        self._unlock = unlock
+        self.keys: crypto.Keys | None = None
+
+    def __call__(self, block: bytes) -> crypto.Keys:
+        self.keys = self._unlock(block)
+        return self.keys
+
+
+def _read_stream(pixels: np.ndarray, count: int, layout: _Layout, key: bytes) -> np.ndarray:
+    depth = layout.depth
+    where, overflow = layout.positions(count, key)
+    flat = pixels.reshape(-1)
+    symbols = flat[lsb.Values(pixels).flat(where)]
+    if not overflow:
+        return symbols & np.uint8((1 << depth) - 1)
+    extra = (symbols[: overflow * depth] >> np.uint8(depth)) & np.uint8(1)
+    weights = (1 << np.arange(depth - 1, -1, -1)).astype(np.uint8)
+    tail = extra.reshape(overflow, depth) @ weights
+    return np.concatenate([symbols & np.uint8((1 << depth) - 1), tail.astype(np.uint8)])
+
+
+def extract(pixels: np.ndarray, *,
+            unlock: Callable[[bytes], crypto.Keys] | None = None) -> Revealed:
+    """Read the secret image a stego image carries; mode and depth come from its header.
+
+    Parameters
+    ----------
+    pixels : ndarray, shape (H, W, C), uint8
+    unlock : callable, optional
+        Turns a 36-byte key block into keys (see :func:`stegokit.api.make_unlock`).
+
+    Returns
+    -------
+    Revealed
+        ``pixels`` (h, w, c) uint8 for ``nibble`` and ``planes``; ``data`` (the image file)
+        for ``lossless``.
+
+    Raises
+    ------
+    NoPayloadError
+        Nothing hidden (or encrypted and no secret given).
+    InputError
+        The image carries a text or file (from ``embed-text``), not an image.
+    AuthenticationError
+        Wrong passphrase or key, or the data was damaged or tampered with.
+    """
+    kept = _KeptKeys(unlock) if unlock is not None else None
+    found = lsb.extract(pixels, unlock=kept)
+    if found.codec != CODEC_IMAGE or found.payload.kind != "image":
+        what = container.CODEC_NAMES[found.codec]
+        raise InputError(f"this image carries a {found.payload.kind} hidden with the {what} "
+                         "codec, not an image: use stegokit extract-text")
+    mode, depth = split_param(found.param)
+    keys = kept.keys if found.encrypted and kept is not None else None
+    if mode == LOSSLESS:
+        return Revealed(mode, depth, found.encrypted, data=found.payload.data,
+                        name=found.payload.name)
+    if len(found.payload.data) != _RECORD.size:
+        raise AuthenticationError(_DAMAGED)
+    version, w, h, c, k, tag = _RECORD.unpack(found.payload.data)
+    per_value = 2 if mode == NIBBLE else 1
+    layout = _Layout.of(pixels.shape, depth, found.encrypted)
+    count = w * h * c * per_value
+    if (version != _RECORD_VERSION or c not in (1, 2, 3, 4) or count > layout.capacity
+            or count == 0 or (mode == PLANES and k != depth)):
+        raise AuthenticationError(_DAMAGED)
+    masked = _read_stream(pixels, count, layout, keys.order if keys else FIXED_KEY)
+    if not hmac.compare_digest(_tag(masked, keys), tag):
+        raise AuthenticationError(_DAMAGED)
+    symbols = _mask(masked, keys, depth)
+    shape = (h, w, c)
+    secret = nibble_pixels(symbols, shape) if mode == NIBBLE else planes_pixels(symbols, shape, k)
+    return Revealed(mode, depth, found.encrypted, pixels=secret)
