@@ -19,7 +19,7 @@ from .api import make_lock, make_unlock
 from .codecs import imagehide, lsb
 from .codecs.imagehide import LOSSLESS, NIBBLE, PLANES
 from .container import Payload
-from .errors import CapacityError, InputError
+from .errors import AuthenticationError, CapacityError, InputError
 from .images import Picture
 from .metrics import psnr
 
@@ -33,8 +33,10 @@ _WEBP_MAX_SIDE = 16383
 class HideResult:
     """A stego image carrying a secret image, and how it was made.
 
-    ``bits`` is the number of low bits written per cover value (``k`` for ``planes``);
-    ``secret_psnr`` is the PSNR the revealed secret will have (``inf``: exact).
+    ``bits`` is the number of low bits written per cover value; ``k`` the secret's bit
+    planes kept by ``planes`` (None otherwise); ``packed`` whether the secret travels as an
+    image file (``lossless``, and ``planes`` when its symbols compress) rather than a
+    fixed-rate stream; ``secret_psnr`` the PSNR the revealed secret will have (``inf``: exact).
     """
 
     picture: Picture
@@ -48,6 +50,8 @@ class HideResult:
     secret_format: str | None
     stored_bytes: int
     changed: int
+    packed: bool = True
+    k: int | None = None
     resized_from: tuple[int, int] | None = None
 
     @property
@@ -71,8 +75,9 @@ class HideResult:
 class RevealResult:
     """A revealed secret image.
 
-    ``data`` is the hidden image file itself (``lossless`` mode, format ``data_format``);
-    ``exact`` tells whether every pixel is the original's.
+    ``bits`` is the number of low bits per cover value that carried it, ``k`` the bit planes
+    kept by ``planes``; ``data`` is the hidden image file itself (``lossless`` mode, format
+    ``data_format``); ``exact`` tells whether every pixel is the original's.
     """
 
     picture: Picture
@@ -82,6 +87,7 @@ class RevealResult:
     data: bytes = b""
     data_format: str | None = None
     name: str = ""
+    k: int | None = None
 
     @property
     def pixels(self) -> np.ndarray:
@@ -141,17 +147,20 @@ class _Secret:
         return self.picture.pixels.shape
 
     def files(self):
-        """Candidate image files, cheapest first: the original, then the smaller of a PNG
-        and (RGB/RGBA only) a lossless WebP."""
-        stem = Path(self.name).stem or "secret"
+        """Candidate image files, cheapest first: the original, then :func:`_smallest_file`."""
         if self.original is not None:
             yield self.original, self.picture.source_format, self.name
-        h, w, c = self.shape
-        encoded = [(images.encode(self.picture, "PNG", compact=True), "PNG", f"{stem}.png")]
-        if c in (3, 4) and max(h, w) <= _WEBP_MAX_SIDE:
-            encoded.append((images.encode(self.picture, "WEBP", compact=True), "WEBP",
-                            f"{stem}.webp"))
-        yield min(encoded, key=lambda item: len(item[0]))
+        data, fmt = _smallest_file(self.picture)
+        yield data, fmt, f"{Path(self.name).stem or 'secret'}.{fmt.lower()}"
+
+
+def _smallest_file(picture: Picture) -> tuple[bytes, str]:
+    """The smaller of a PNG and (RGB/RGBA only) a lossless WebP of a picture."""
+    h, w, c = picture.pixels.shape
+    files = [(images.encode(picture, "PNG", compact=True), "PNG")]
+    if c in (3, 4) and max(h, w) <= _WEBP_MAX_SIDE:
+        files.append((images.encode(picture, "WEBP", compact=True), "WEBP"))
+    return min(files, key=lambda item: len(item[0]))
 
 
 def _load_secret(secret) -> _Secret:
@@ -294,23 +303,56 @@ def hide_image(
         if not resize:
             raise _too_large(shape, source, encrypted, k, smallest)
         source, resized_from = _fit_planes(source, shape, encrypted, k), (w, h)
-    chosen = NIBBLE if mode == NIBBLE else PLANES
-    secret_pixels = source.picture.pixels
-    pixels, changed = imagehide.embed_stream(cover_picture.pixels, secret_pixels, mode=chosen,
-                                             k=k, lock=lock, rng=rng)
-    if chosen == PLANES:
-        symbols = imagehide.planes_symbols(secret_pixels, k)
-        secret_psnr = psnr(secret_pixels,
-                           imagehide.planes_pixels(symbols, secret_pixels.shape, k))
-    else:
-        secret_psnr = math.inf
-    sh, sw, sc = secret_pixels.shape
+    if mode == NIBBLE:
+        return _hide_stream(cover_picture, source, NIBBLE, k, lock, rng, resized_from)
+    return _hide_planes(cover_picture, source, k, lock, rng, resized_from)
+
+
+def _hide_planes(cover: Picture, secret: _Secret, k: int, lock, rng: np.random.Generator,
+                 resized_from: tuple[int, int] | None) -> HideResult:
+    """``planes``: the symbols as an image file at fewer than ``k`` bits per value when they
+    compress that far (less distortion), else the fixed-rate stream at ``k``."""
+    pixels = secret.picture.pixels
+    symbols = imagehide.planes_symbols(pixels, k)
+    levels = imagehide.planes_levels(pixels, k)
+    secret_psnr = psnr(pixels, imagehide.planes_pixels(symbols, pixels.shape, levels))
+    encrypted = lock is not None
+    file, fmt = _smallest_file(Picture(symbols.reshape(pixels.shape)))
+    data = imagehide.pack_planes(file, k, levels)
+    for bits in range(1, k):
+        if len(data) <= lsb.capacity(cover.pixels.shape, bits, encrypted=encrypted):
+            packed = container.pack(Payload(data, "image"), codec=container.CODEC_IMAGE,
+                                    param=imagehide.param(PLANES, bits, packed=True), lock=lock)
+            stego, changed = lsb.embed(cover.pixels, packed, bits=bits,
+                                       keys=lock[1] if lock else None, rng=rng)
+            return _result(cover, stego, secret, PLANES, bits, encrypted, secret_psnr, fmt,
+                           len(data), changed, True, resized_from, k)
+    return _hide_stream(cover, secret, PLANES, k, lock, rng, resized_from, secret_psnr)
+
+
+def _hide_stream(cover: Picture, secret: _Secret, mode: str, k: int, lock,
+                 rng: np.random.Generator, resized_from: tuple[int, int] | None,
+                 secret_psnr: float = math.inf) -> HideResult:
+    pixels = secret.picture.pixels
+    stego, changed = imagehide.embed_stream(cover.pixels, pixels, mode=mode, k=k, lock=lock,
+                                            rng=rng)
+    depth = imagehide.NIBBLE_DEPTH if mode == NIBBLE else k
+    symbols = pixels.size * (2 if mode == NIBBLE else 1)
+    return _result(cover, stego, secret, mode, depth, lock is not None, secret_psnr, None,
+                   math.ceil(symbols * depth / 8), changed, False, resized_from,
+                   k if mode == PLANES else None)
+
+
+def _result(cover: Picture, stego: np.ndarray, secret: _Secret, mode: str, bits: int,
+            encrypted: bool, secret_psnr: float, fmt: str | None, stored: int, changed: int,
+            packed: bool, resized_from: tuple[int, int] | None = None,
+            k: int | None = None) -> HideResult:
+    h, w, c = secret.shape
     return HideResult(
-        picture=cover_picture.with_pixels(pixels), mode=chosen, bits=depth,
-        encrypted=encrypted, cover_psnr=psnr(cover_picture.pixels, pixels),
-        secret_psnr=secret_psnr, secret_size=(sw, sh), secret_mode=_mode_name(sc),
-        secret_format=None, stored_bytes=math.ceil(sh * sw * sc * per_value * depth / 8),
-        changed=changed, resized_from=resized_from,
+        picture=cover.with_pixels(stego), mode=mode, bits=bits, encrypted=encrypted,
+        cover_psnr=psnr(cover.pixels, stego), secret_psnr=secret_psnr, secret_size=(w, h),
+        secret_mode=_mode_name(c), secret_format=fmt, stored_bytes=stored, changed=changed,
+        packed=packed, k=k, resized_from=resized_from,
     )
 
 
@@ -318,15 +360,11 @@ def _hide_lossless(cover: Picture, secret: _Secret, fitted: tuple[bytes, str, st
                    lock, rng: np.random.Generator) -> HideResult:
     data, fmt, name, bits = fitted
     packed = container.pack(Payload(data, "image", name), codec=container.CODEC_IMAGE,
-                            param=imagehide.param(LOSSLESS, bits), lock=lock)
+                            param=imagehide.param(LOSSLESS, bits, packed=True), lock=lock)
     pixels, changed = lsb.embed(cover.pixels, packed, bits=bits,
                                 keys=lock[1] if lock else None, rng=rng)
-    h, w, c = secret.shape
-    return HideResult(
-        picture=cover.with_pixels(pixels), mode=LOSSLESS, bits=bits, encrypted=lock is not None,
-        cover_psnr=psnr(cover.pixels, pixels), secret_psnr=math.inf, secret_size=(w, h),
-        secret_mode=_mode_name(c), secret_format=fmt, stored_bytes=len(data), changed=changed,
-    )
+    return _result(cover, pixels, secret, LOSSLESS, bits, lock is not None, math.inf, fmt,
+                   len(data), changed, True)
 
 
 # --- revealing -------------------------------------------------------------------------------
@@ -344,4 +382,14 @@ def reveal_image(stego, *, passphrase: str | bytes | None = None,
         secret = images.load_bytes(found.data, found.name or "the hidden image")
         return RevealResult(Picture(secret.pixels, secret.info), found.mode, found.depth,
                             found.encrypted, found.data, secret.source_format, found.name)
-    return RevealResult(Picture(found.pixels), found.mode, found.depth, found.encrypted)
+    if found.packed:
+        codes = images.load_bytes(found.data, "the hidden image").pixels
+        channels = codes.shape[2]
+        if codes.max() >> found.k:
+            raise AuthenticationError("integrity check failed: the hidden image is damaged")
+        pixels = imagehide.planes_pixels(codes.reshape(-1), codes.shape,
+                                         found.levels[:channels, : 1 << found.k])
+        return RevealResult(Picture(pixels), found.mode, found.depth, found.encrypted,
+                            k=found.k)
+    return RevealResult(Picture(found.pixels), found.mode, found.depth, found.encrypted,
+                        k=found.k if found.mode == PLANES else None)

@@ -46,48 +46,69 @@ from . import lsb
 from .order import BLOCK, FIXED_KEY, order
 
 LOSSLESS, NIBBLE, PLANES = "lossless", "nibble", "planes"
-_MODE_IDS = {LOSSLESS: 1, NIBBLE: 2, PLANES: 3}
-_MODE_NAMES = {v: k for k, v in _MODE_IDS.items()}
+#: Layouts, the high nibble of the container's param byte: (mode, packed).
+_LAYOUTS = {1: (LOSSLESS, True), 2: (NIBBLE, False), 3: (PLANES, False), 4: (PLANES, True)}
+_LAYOUT_IDS = {v: k for k, v in _LAYOUTS.items()}
 PLANE_BITS = (1, 2, 3, 4)
 NIBBLE_DEPTH = 4
 
 _RECORD_VERSION = 1
-#: version | width | height | channels | k | tag
-_RECORD = struct.Struct(">BIIBB32s")
+#: Levels travel as a (4, 16) uint8 table: up to 4 channels, up to 2**4 symbols.
+_LEVELS_SHAPE = (4, 16)
+_LEVELS_SIZE = 64
+#: version | width | height | channels | k | tag | levels
+_RECORD = struct.Struct(f">BIIBB32s{_LEVELS_SIZE}s")
 _RECORD_SIZE = container.RECORD_OVERHEAD + _RECORD.size
 _STREAM_KEY_LABEL = b"stegokit image stream key v1"
 _STREAM_MAC_LABEL = b"stegokit image stream mac v1"
 _DAMAGED = "integrity check failed: the hidden image is damaged"
 
 
-def param(mode: str, depth: int) -> int:
-    """The container's codec parameter byte: mode in the high nibble, depth in the low one."""
-    return _MODE_IDS[mode] << 4 | depth
+def param(mode: str, depth: int, *, packed: bool) -> int:
+    """The container's codec parameter byte: layout in the high nibble, depth in the low one.
+
+    ``packed``: the payload is an image file carried by the LSB codec (``lossless``, and
+    ``planes`` when its symbols compress); otherwise a fixed-rate stream follows.
+    """
+    return _LAYOUT_IDS[mode, packed] << 4 | depth
 
 
-def split_param(value: int) -> tuple[str, int]:
-    """Inverse of :func:`param`; an unknown mode is a damaged container."""
-    mode, depth = _MODE_NAMES.get(value >> 4), value & 0x0F
-    if mode is None or depth not in PLANE_BITS:
+def split_param(value: int) -> tuple[str, bool, int]:
+    """Inverse of :func:`param`: ``(mode, packed, depth)``; unknown is a damaged container."""
+    layout, depth = _LAYOUTS.get(value >> 4), value & 0x0F
+    if layout is None or depth not in PLANE_BITS:
         raise AuthenticationError("integrity check failed: the image header is damaged")
-    return mode, depth
+    return layout[0], layout[1], depth
+
+
+def _levels_bytes(levels: np.ndarray | None) -> bytes:
+    table = np.zeros(_LEVELS_SHAPE, dtype=np.uint8)
+    if levels is not None:
+        table[: levels.shape[0], : levels.shape[1]] = levels
+    return table.tobytes()
+
+
+def _levels_table(raw: bytes) -> np.ndarray:
+    return np.frombuffer(raw, dtype=np.uint8).reshape(_LEVELS_SHAPE)
+
+
+def pack_planes(file: bytes, k: int, levels: np.ndarray) -> bytes:
+    """The payload of packed ``planes``: ``k``, the levels table, then an image file of the
+    symbols (from :func:`planes_symbols`, shaped like the secret)."""
+    return bytes([k]) + _levels_bytes(levels) + file
+
+
+def unpack_planes(data: bytes) -> tuple[int, np.ndarray, bytes]:
+    """Inverse of :func:`pack_planes`: ``(k, levels (4, 16) uint8, file)``."""
+    if len(data) <= 1 + _LEVELS_SIZE or data[0] not in PLANE_BITS:
+        raise AuthenticationError(_DAMAGED)
+    return data[0], _levels_table(data[1 : 1 + _LEVELS_SIZE]), data[1 + _LEVELS_SIZE :]
 
 
 # --- the secret's side -----------------------------------------------------------------------
 
-def _alpha_mask(channels: int, count: int) -> np.ndarray | None:
-    """Which of ``count`` interleaved values are alpha (LA, RGBA), or None."""
-    if channels not in (2, 4):
-        return None
-    return (np.arange(count) % channels) == channels - 1
-
-
 def planes_symbols(pixels: np.ndarray, k: int) -> np.ndarray:
-    """The ``k``-bit symbols that stand for each value of a secret image.
-
-    Colour values keep their top ``k`` bits (which rounds each value to the nearest of the
-    mid-range levels :func:`planes_pixels` puts back). Alpha values are rounded to the nearest
-    of ``2**k`` levels spread from 0 to 255, so that opaque and transparent stay exact.
+    """The top ``k`` bit planes of each value of a secret image, as ``k``-bit symbols.
 
     Parameters
     ----------
@@ -100,35 +121,51 @@ def planes_symbols(pixels: np.ndarray, k: int) -> np.ndarray:
     -------
     ndarray, shape (H * W * C,), uint8, values in ``[0, 2**k)``
     """
-    values = pixels.reshape(-1)
-    symbols = values >> np.uint8(8 - k)
-    alpha = _alpha_mask(pixels.shape[2], values.size)
-    if alpha is not None:
-        top = (1 << k) - 1
-        symbols[alpha] = ((values[alpha].astype(np.uint16) * top + 127) // 255).astype(np.uint8)
-    return symbols
+    return pixels.reshape(-1) >> np.uint8(8 - k)
 
 
-def planes_pixels(symbols: np.ndarray, shape: tuple[int, int, int], k: int) -> np.ndarray:
-    """The image :func:`planes_symbols` stands for: mid-range fill (alpha: full range).
+def planes_levels(pixels: np.ndarray, k: int) -> np.ndarray:
+    """The value each ``k``-bit symbol stands for, per channel: the mean of the secret's values
+    that have that symbol (the least squared error for these bins), rounded; the mid value of
+    the bin when no value has it.
+
+    Parameters
+    ----------
+    pixels : ndarray, shape (H, W, C), uint8
+    k : int
+
+    Returns
+    -------
+    ndarray, shape (C, 2**k), uint8
+    """
+    channels = pixels.shape[2]
+    flat = pixels.reshape(-1, channels)
+    hist = np.stack([np.bincount(flat[:, ch], minlength=256) for ch in range(channels)])
+    bins = np.arange(256) >> (8 - k)
+    counts = np.stack([np.bincount(bins, weights=row, minlength=1 << k) for row in hist])
+    sums = np.stack([np.bincount(bins, weights=row * np.arange(256), minlength=1 << k)
+                     for row in hist])
+    mid = (np.arange(1 << k) << (8 - k)) + (1 << (7 - k))
+    means = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
+    return np.where(counts > 0, np.rint(means), mid).astype(np.uint8)
+
+
+def planes_pixels(symbols: np.ndarray, shape: tuple[int, int, int],
+                  levels: np.ndarray) -> np.ndarray:
+    """The image ``k``-bit symbols stand for, through each channel's levels.
 
     Parameters
     ----------
     symbols : ndarray, shape (H * W * C,), uint8, values in ``[0, 2**k)``
     shape : (H, W, C)
-    k : int
+    levels : ndarray, shape (C, 2**k), uint8
+        From :func:`planes_levels`.
 
     Returns
     -------
     ndarray, shape (H, W, C), uint8
     """
-    values = (symbols << np.uint8(8 - k)) | np.uint8(1 << (7 - k))
-    alpha = _alpha_mask(shape[2], symbols.size)
-    if alpha is not None:
-        top = (1 << k) - 1
-        values[alpha] = ((symbols[alpha].astype(np.uint16) * 255 + top // 2) // top).astype(
-            np.uint8)
-    return values.reshape(shape)
+    return np.take_along_axis(levels.T, symbols.reshape(-1, shape[2]), axis=0).reshape(shape)
 
 
 def nibble_symbols(pixels: np.ndarray) -> np.ndarray:
@@ -249,10 +286,11 @@ def embed_stream(pixels: np.ndarray, secret: np.ndarray, *, mode: str, k: int = 
     CapacityError
         The secret has more symbols than :func:`max_symbols` allows.
     """
+    levels = None
     if mode == PLANES:
         if k not in PLANE_BITS:
             raise InputError("planes keeps 1, 2, 3 or 4 bit planes (--bits)")
-        depth, symbols = k, planes_symbols(secret, k)
+        depth, symbols, levels = k, planes_symbols(secret, k), planes_levels(secret, k)
     elif mode == NIBBLE:
         depth, symbols = NIBBLE_DEPTH, nibble_symbols(secret)
     else:
@@ -266,9 +304,9 @@ def embed_stream(pixels: np.ndarray, secret: np.ndarray, *, mode: str, k: int = 
     masked = _mask(symbols, keys, depth)
     h, w, c = secret.shape
     record = _RECORD.pack(_RECORD_VERSION, w, h, c, k if mode == PLANES else 0,
-                          _tag(masked, keys))
+                          _tag(masked, keys), _levels_bytes(levels))
     data = container.pack(Payload(record, "image"), codec=CODEC_IMAGE,
-                          param=param(mode, depth), lock=lock)
+                          param=param(mode, depth, packed=False), lock=lock)
     stego, changed = lsb.embed(pixels, data, bits=depth, keys=keys, rng=rng)
     where, overflow = layout.positions(masked.size, keys.order if keys else FIXED_KEY)
     values = lsb.Values(stego)
@@ -287,14 +325,21 @@ def embed_stream(pixels: np.ndarray, secret: np.ndarray, *, mode: str, k: int = 
 
 @dataclass(frozen=True)
 class Revealed:
-    """What an image carries: the secret's pixels (fixed-rate) or image file (lossless)."""
+    """What an image carries: the secret's pixels (fixed-rate) or an image file (packed).
+
+    For packed ``planes`` the file holds the symbols; ``k`` and ``levels`` turn them into
+    pixels with :func:`planes_pixels`.
+    """
 
     mode: str
     depth: int
     encrypted: bool
+    packed: bool
     pixels: np.ndarray | None = None
     data: bytes = b""
     name: str = ""
+    k: int = 0
+    levels: np.ndarray | None = None
 
 
 class _KeptKeys:
@@ -353,14 +398,17 @@ def extract(pixels: np.ndarray, *,
         what = container.CODEC_NAMES[found.codec]
         raise InputError(f"this image carries a {found.payload.kind} hidden with the {what} "
                          "codec, not an image: use stegokit extract-text")
-    mode, depth = split_param(found.param)
+    mode, packed, depth = split_param(found.param)
     keys = kept.keys if found.encrypted and kept is not None else None
     if mode == LOSSLESS:
-        return Revealed(mode, depth, found.encrypted, data=found.payload.data,
+        return Revealed(mode, depth, found.encrypted, packed, data=found.payload.data,
                         name=found.payload.name)
+    if packed:
+        k, levels, file = unpack_planes(found.payload.data)
+        return Revealed(mode, depth, found.encrypted, packed, data=file, k=k, levels=levels)
     if len(found.payload.data) != _RECORD.size:
         raise AuthenticationError(_DAMAGED)
-    version, w, h, c, k, tag = _RECORD.unpack(found.payload.data)
+    version, w, h, c, k, tag, levels = _RECORD.unpack(found.payload.data)
     per_value = 2 if mode == NIBBLE else 1
     layout = _Layout.of(pixels.shape, depth, found.encrypted)
     count = w * h * c * per_value
@@ -372,5 +420,9 @@ def extract(pixels: np.ndarray, *,
         raise AuthenticationError(_DAMAGED)
     symbols = _mask(masked, keys, depth)
     shape = (h, w, c)
-    secret = nibble_pixels(symbols, shape) if mode == NIBBLE else planes_pixels(symbols, shape, k)
-    return Revealed(mode, depth, found.encrypted, pixels=secret)
+    if mode == NIBBLE:
+        secret = nibble_pixels(symbols, shape)
+    else:
+        table = _levels_table(levels)
+        secret = planes_pixels(symbols, shape, table[:c, : 1 << k])
+    return Revealed(mode, depth, found.encrypted, packed, pixels=secret, k=k)
