@@ -227,9 +227,21 @@ def max_symbols(shape: tuple[int, ...], depth: int, *, encrypted: bool) -> int:
     return _Layout.of(shape, depth, encrypted).capacity
 
 
-def lossless_room(shape: tuple[int, ...], *, encrypted: bool, name: str = "") -> dict[int, int]:
-    """Image-file bytes the ``lossless`` mode holds at each bit depth."""
-    return {bits: lsb.capacity(shape, bits, encrypted=encrypted, name=name) for bits in lsb.BITS}
+def capacities(shape: tuple[int, ...], *, encrypted: bool) -> dict:
+    """The largest secret each mode takes in a cover of this shape (JSON-ready).
+
+    ``lossless``: image-file bytes per bit depth; ``nibble``: secret bytes of pixels and the
+    RGB pixels they make; ``planes``: per ``k``, the RGB pixels (and their bytes) of the
+    largest secret (an L secret may have three times as many pixels).
+    """
+    nibble = max_symbols(shape, NIBBLE_DEPTH, encrypted=encrypted) // 2
+    planes = {str(k): max_symbols(shape, k, encrypted=encrypted) // 3 for k in PLANE_BITS}
+    return {
+        "lossless_file_bytes": {str(bits): lsb.capacity(shape, bits, encrypted=encrypted)
+                                for bits in lsb.BITS},
+        "nibble": {"bytes": nibble, "rgb_pixels": nibble // 3},
+        "planes": {k: {"rgb_pixels": n, "bytes": 3 * n} for k, n in planes.items()},
+    }
 
 
 def _overflow_bits(symbols: np.ndarray, depth: int) -> np.ndarray:
