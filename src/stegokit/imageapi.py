@@ -237,7 +237,7 @@ def hide_image(
     resize: bool = False,
     passphrase: str | bytes | None = None,
     recipient: bytes | None = None,
-    kdf: crypto.KdfParams = crypto.DEFAULT_KDF,
+    kdf: crypto.KdfParams | None = None,
     rng: np.random.Generator | int | None = None,
 ) -> HideResult:
     """Hide a whole image inside a cover image.
@@ -258,8 +258,8 @@ def hide_image(
         Let ``planes`` (or ``auto`` falling back to it) scale a too-large secret down.
     passphrase, recipient : optional
         Encrypt with a passphrase, or seal to a recipient's 32-byte X25519 public key.
-    kdf : KdfParams
-        Argon2id cost for a passphrase.
+    kdf : KdfParams, optional
+        Argon2id cost for a passphrase (default ``crypto.DEFAULT_KDF``).
     rng : Generator or seed, optional
 
     Returns
