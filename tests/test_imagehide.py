@@ -293,3 +293,52 @@ def test_capacity_reports_the_largest_secret_image():
 def test_public_exports():
     assert stegokit.hide_image is imageapi.hide_image
     assert stegokit.reveal_image is imageapi.reveal_image
+
+
+@pytest.mark.parametrize("mode", ["lossless", "nibble", "planes"])
+def test_grey_and_rgba_covers_keep_their_alpha(mode):
+    secret = photo("coffee")[:60, :80]
+    grey = photo("camera")
+    found = imageapi.reveal_image(imageapi.hide_image(grey, secret, mode=mode).pixels)
+    assert found.pixels.shape == secret.shape
+    rgba = rgba_secret()
+    rgba_cover = np.dstack([photo("astronaut")[:160, :200], rgba[:, :, 3]])
+    hidden = imageapi.hide_image(rgba_cover, secret, mode=mode)
+    assert np.array_equal(hidden.pixels[:, :, 3], rgba_cover[:, :, 3])
+    found = imageapi.reveal_image(hidden.pixels)
+    if mode != "planes":
+        assert np.array_equal(found.pixels, secret)
+
+
+def test_recipient_keys():
+    private, public = stegokit.crypto.generate_keypair()
+    hidden = imageapi.hide_image(photo("astronaut"), photo("coffee")[:80, :80], mode="nibble",
+                                 recipient=public)
+    found = imageapi.reveal_image(hidden.pixels, private_key=private)
+    assert np.array_equal(found.pixels, photo("coffee")[:80, :80])
+    other, _ = stegokit.crypto.generate_keypair()
+    with pytest.raises(AuthenticationError):
+        imageapi.reveal_image(hidden.pixels, private_key=other)
+
+
+def test_webp_secrets(tmp_path):
+    secret = photo("coffee")[:100, :120]
+    exact, lossy = tmp_path / "exact.webp", tmp_path / "lossy.webp"
+    Image.fromarray(secret).save(exact, lossless=True, exact=True)
+    Image.fromarray(secret).save(lossy, quality=60)
+    cover = photo("astronaut")
+    hidden = imageapi.hide_image(cover, exact, mode="lossless")
+    assert hidden.secret_format == "WEBP" and hidden.stored_bytes == exact.stat().st_size
+    assert np.array_equal(imageapi.reveal_image(hidden.pixels).pixels, secret)
+    hidden = imageapi.hide_image(cover, lossy, mode="lossless")
+    assert hidden.stored_bytes != lossy.stat().st_size  # re-encoded losslessly
+    decoded = np.asarray(Image.open(lossy).convert("RGB"))
+    assert np.array_equal(imageapi.reveal_image(hidden.pixels).pixels, decoded)
+
+
+def test_a_cover_too_small_for_anything():
+    tiny = photo("astronaut")[:8, :8]
+    with pytest.raises(CapacityError):
+        imageapi.hide_image(tiny, photo("coffee")[:4, :4], mode="nibble")
+    with pytest.raises(CapacityError):
+        imageapi.hide_image(tiny, photo("coffee")[:40, :40], resize=True)
