@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -108,17 +109,21 @@ def measure(pairs) -> dict[str, list[tuple[float, float, str]]]:
 
 def report(rows: dict[str, list[tuple[float, float, str]]], count: int, size: str) -> None:
     def fmt(values: list[float]) -> str:
-        if not all(np.isfinite(values)):
+        if not any(np.isfinite(values)):
             return "exact"
+        if not all(np.isfinite(values)):
+            finite = [v for v in values if np.isfinite(v)]
+            return f"exact ×{len(values) - len(finite)}; {fmt(finite)} ×{len(finite)}"
         return f"{statistics.mean(values):.2f} (min {min(values):.2f})"
 
     print(f"{count} same-size pairs of real photos, {size}; mean (min) PSNR in dB\n")
     print("| mode | cover PSNR | revealed secret PSNR | layout |")
     print("| --- | ---: | ---: | --- |")
     for row, values in rows.items():
-        notes = sorted({note for _, _, note in values if note})
+        notes = Counter(note for _, _, note in values if note)
+        layout = "; ".join(f"{note} ×{n}" for note, n in sorted(notes.items()))
         print(f"| {row} | {fmt([v[0] for v in values])} | {fmt([v[1] for v in values])} | "
-              f"{'; '.join(notes)} |")
+              f"{layout} |")
 
 
 def quantizers(secrets: list[np.ndarray]) -> None:

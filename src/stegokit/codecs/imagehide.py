@@ -8,14 +8,17 @@ Three modes (the layout is specified in ``docs/hide-image.md``):
 ``nibble``
     The classic scheme: each secret byte split into two 4-bit symbols, one per cover value.
 ``planes``
-    The top ``k`` bit planes of each secret value, one ``k``-bit symbol per cover value;
-    reveal puts each value back at the middle of the range its symbol stands for.
+    The top ``k`` bit planes of each secret value as a ``k``-bit symbol; reveal puts each
+    value back at the mean of the secret's values that had its symbol, per channel (the
+    "levels", which default to the middle of the symbol's range). The API stores the symbols
+    packed as an image file (:func:`pack_planes`) when that takes fewer than ``k`` bits per
+    value, else as a fixed-rate stream, one symbol per cover value.
 
-The two fixed-rate modes (``nibble`` and ``planes``) write a small container first, with
+The fixed-rate streams (``nibble`` and ``planes``) write a small container first, with
 the LSB codec at ``depth`` bits per value (4 for ``nibble``, ``k`` for ``planes``): its record
-holds the secret's size, channel count, ``k`` and a 32-byte tag of the symbol stream. The
-symbols follow in the same spread order, from a position fixed by the largest size that
-container can have. When there are more symbols than positions left (a secret with as many
+holds the secret's size, channel count, ``k``, the levels and a 32-byte tag of the symbol
+stream. The symbols follow in the same spread order, from a position fixed by the largest
+size that container can have. When there are more symbols than positions left (a secret with as many
 values as the cover), the bits of the last symbols go one by one into bit ``depth`` of the
 first stream values, which then carry ``depth + 1`` bits: a few hundred values out of
 millions. Every value written is moved the least that gives it its new low bits (optimal
