@@ -175,3 +175,25 @@ def test_capacity_lists_hide_image_modes(cover_png):
     assert "262,144 RGB pixels" in table.stdout  # planes: one secret value per cover value
     report = json.loads(run("capacity", cover_png, "--json").stdout)
     assert report["image"]["plain"]["nibble"]["bytes"] == 512 * 512 * 3 // 2
+
+
+def test_sealed_to_a_local_user(tmp_path, monkeypatch, cover_png, secret_png):
+    from keyring_support import isolate, register
+
+    isolate(monkeypatch, tmp_path)
+    register("alice@example.org", "a")
+    stego, back = tmp_path / "stego.png", tmp_path / "back.png"
+    made = run("hide-image", cover_png, secret_png, "-o", stego, "--to", "alice@example.org",
+               "--json")
+    assert made.exit_code == 0, made.output
+    assert json.loads(made.stdout)["encrypted"] is True
+    history = json.loads(run("history", "--json").stdout)
+    assert history[0]["method"] == "image-lossless"
+    assert history[0]["recipient"] == "alice@example.org"
+    opened = run("reveal-image", stego, "-o", back, "--user", "alice@example.org",
+                 env={"STEGOKIT_PASSWORD": "a"})
+    assert opened.exit_code == 0, opened.output
+    assert pixels_hash(back) == pixels_hash(secret_png)
+    both = run("reveal-image", stego, "-o", tmp_path / "x.png", "--user", "alice@example.org",
+               "-p", env={"STEGOKIT_PASSWORD": "a"})
+    assert both.exit_code == 1 and "not both" in both.stderr

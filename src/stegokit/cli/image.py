@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from .. import imageapi
-from ..errors import OutputError
+from ..errors import InputError, OutputError
 from .common import (
     AskPassphrase,
     Force,
@@ -22,6 +22,7 @@ from .common import (
     read_passphrase,
 )
 from .text import check_output
+from .users import OpenAsOption, ToOption, private_key, recipient_key, record_embed
 
 app = typer.Typer()
 
@@ -64,6 +65,7 @@ def hide_image(
     ] = False,
     passphrase: AskPassphrase = False,
     passphrase_file: PassphraseFile = None,
+    to: ToOption = None,
     force: Force = False,
     json_out: JsonOut = False,
 ) -> None:
@@ -76,11 +78,15 @@ def hide_image(
     Example: stegokit hide-image photo.png secret.png -o out.png -p
     """
     check_output(output, force)
-    key = read_passphrase(passphrase, passphrase_file, confirm=True)
+    if to and (passphrase or passphrase_file):
+        raise InputError("seal with a passphrase or --to a recipient, not both")
+    recipient = recipient_key(to)
+    key = None if to else read_passphrase(passphrase, passphrase_file, confirm=True)
     with console.status("Hiding…"):
         result = imageapi.hide_image(cover, secret, mode=mode.value, bits=bits, resize=resize,
-                                     passphrase=key)
+                                     passphrase=key, recipient=recipient)
         result.save(output, force=force)
+    record_embed(f"image-{result.mode}", to, output)
     for line in result.notices:
         notice(line)
     width, height = result.secret_size
@@ -129,6 +135,7 @@ def reveal_image(
         "planes, whose secret is approximate anyway).")],
     passphrase: AskPassphrase = False,
     passphrase_file: PassphraseFile = None,
+    user: OpenAsOption = None,
     force: Force = False,
     json_out: JsonOut = False,
 ) -> None:
@@ -141,9 +148,12 @@ def reveal_image(
     imageapi.output_format(output, exact=False)
     if output.exists() and not force:
         raise OutputError(f"{output} exists; use --force to overwrite it")
-    key = read_passphrase(passphrase, passphrase_file, confirm=False)
+    if user and (passphrase or passphrase_file):
+        raise InputError("open with a passphrase or --user, not both")
+    secret_key = private_key(user)
+    key = None if user else read_passphrase(passphrase, passphrase_file, confirm=False)
     with console.status("Looking for a hidden image…"):
-        found = imageapi.reveal_image(stego, passphrase=key)
+        found = imageapi.reveal_image(stego, passphrase=key, private_key=secret_key)
         found.save(output, force=force)
     height, width = found.pixels.shape[:2]
     if json_out:

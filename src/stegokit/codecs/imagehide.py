@@ -221,7 +221,7 @@ class _Layout:
     def positions(self, count: int, key: bytes) -> tuple[np.ndarray, int]:
         """Value indices of the stream for ``count`` symbols, and how many overflow."""
         used = min(count, self.room)
-        where = order(self.blocks, key).take(self.start + used)[self.start :]
+        where = order(self.blocks, key).take(self.start + used, self.start)
         return where, count - used
 
 
