@@ -218,11 +218,13 @@ class _Layout:
             return 0
         return min(self.values, self.room + self.room // self.depth)
 
-    def positions(self, count: int, key: bytes) -> tuple[np.ndarray, int]:
-        """Value indices of the stream for ``count`` symbols, and how many overflow."""
+    def sweeps(self, count: int, key: bytes):
+        """The stream's positions for ``count`` symbols, one sweep of the order at a time (in
+        memory order): ``(stream indices, value indices)`` pairs. Overflow symbols have none."""
         used = min(count, self.room)
-        where = order(self.blocks, key).take(self.start + used, self.start)
-        return where, count - used
+        for positions, values in order(self.blocks, key).layout(self.start + used):
+            keep = positions >= self.start
+            yield positions[keep] - self.start, values[keep]
 
 
 def max_symbols(shape: tuple[int, ...], depth: int, *, encrypted: bool) -> int:
@@ -323,16 +325,18 @@ def embed_stream(pixels: np.ndarray, secret: np.ndarray, *, mode: str, k: int = 
     data = container.pack(Payload(record, "image"), codec=CODEC_IMAGE,
                           param=param(mode, depth, packed=False), lock=lock)
     stego, changed = lsb.embed(pixels, data, bits=depth, keys=keys, rng=rng)
-    where, overflow = layout.positions(masked.size, keys.order if keys else FIXED_KEY)
     values = lsb.Values(stego)
     flat = stego.reshape(-1)
-    main = masked[: where.size]
-    if overflow:
-        extra = _overflow_bits(masked[where.size :], depth)
-        head = main[: extra.size] | (extra << np.uint8(depth))
-        changed += lsb.write_symbols(flat, values.flat(where[: extra.size]), head, depth + 1, rng)
-        where, main = where[extra.size :], main[extra.size :]
-    changed += lsb.write_symbols(flat, values.flat(where), main, depth, rng)
+    extra = _overflow_bits(masked[layout.room :], depth)
+    for index, where in layout.sweeps(masked.size, keys.order if keys else FIXED_KEY):
+        symbols = masked[index]
+        head = index < extra.size
+        if head.any():
+            symbols[head] |= extra[index[head]] << np.uint8(depth)
+            changed += lsb.write_symbols(flat, values.flat(where[head]), symbols[head],
+                                         depth + 1, rng)
+            where, symbols = where[~head], symbols[~head]
+        changed += lsb.write_symbols(flat, values.flat(where), symbols, depth, rng)
     return stego, changed
 
 
@@ -370,16 +374,21 @@ class _KeptKeys:
 
 
 def _read_stream(pixels: np.ndarray, count: int, layout: _Layout, key: bytes) -> np.ndarray:
+    """The ``count`` stream symbols (overflow included) an image carries, uint8."""
     depth = layout.depth
-    where, overflow = layout.positions(count, key)
-    flat = pixels.reshape(-1)
-    symbols = flat[lsb.Values(pixels).flat(where)]
-    if not overflow:
-        return symbols & np.uint8((1 << depth) - 1)
-    extra = (symbols[: overflow * depth] >> np.uint8(depth)) & np.uint8(1)
-    weights = (1 << np.arange(depth - 1, -1, -1)).astype(np.uint8)
-    tail = extra.reshape(overflow, depth) @ weights
-    return np.concatenate([symbols & np.uint8((1 << depth) - 1), tail.astype(np.uint8)])
+    overflow = max(count - layout.room, 0)
+    symbols = np.empty(count, dtype=np.uint8)
+    extra = np.empty(overflow * depth, dtype=np.uint8)
+    flat, values = pixels.reshape(-1), lsb.Values(pixels)
+    for index, where in layout.sweeps(count, key):
+        got = flat[values.flat(where)]
+        symbols[index] = got & np.uint8((1 << depth) - 1)
+        head = index < extra.size
+        extra[index[head]] = (got[head] >> np.uint8(depth)) & np.uint8(1)
+    if overflow:
+        weights = (1 << np.arange(depth - 1, -1, -1)).astype(np.uint8)
+        symbols[layout.room :] = extra.reshape(overflow, depth) @ weights
+    return symbols
 
 
 def extract(pixels: np.ndarray, *,
