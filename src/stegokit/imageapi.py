@@ -179,10 +179,6 @@ def _load_secret(secret) -> _Secret:
 
 # --- hiding ----------------------------------------------------------------------------------
 
-def _mode_name(channels: int) -> str:
-    return {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[channels]
-
-
 def _too_large(shape: tuple, secret: _Secret, encrypted: bool, k: int,
                smallest: int | None) -> CapacityError:
     h, w, c = secret.shape
@@ -194,7 +190,7 @@ def _too_large(shape: tuple, secret: _Secret, encrypted: bool, k: int,
         about = (f" (about {int(lossless / smallest * h * w):,} pixels of this image, whose "
                  f"smallest file is {smallest:,} bytes)")
     return CapacityError(
-        f"the secret image ({w}×{h} {_mode_name(c)}, {h * w * c:,} bytes of pixels) does not "
+        f"the secret image ({w}×{h} {secret.picture.mode}, {h * w * c:,} bytes of pixels) does not "
         f"fit in this {shape[1]}×{shape[0]} cover{' encrypted' if encrypted else ''}. "
         f"Largest secret: lossless {lossless:,} bytes of PNG/WebP file{about}; "
         f"nibble {nibble // c:,} pixels ({nibble:,} bytes); planes with --bits {k} "
@@ -347,11 +343,11 @@ def _result(cover: Picture, stego: np.ndarray, secret: _Secret, mode: str, bits:
             encrypted: bool, secret_psnr: float, fmt: str | None, stored: int, changed: int,
             packed: bool, resized_from: tuple[int, int] | None = None,
             k: int | None = None) -> HideResult:
-    h, w, c = secret.shape
+    h, w = secret.shape[:2]
     return HideResult(
         picture=cover.with_pixels(stego), mode=mode, bits=bits, encrypted=encrypted,
         cover_psnr=psnr(cover.pixels, stego), secret_psnr=secret_psnr, secret_size=(w, h),
-        secret_mode=_mode_name(c), secret_format=fmt, stored_bytes=stored, changed=changed,
+        secret_mode=secret.picture.mode, secret_format=fmt, stored_bytes=stored, changed=changed,
         packed=packed, k=k, resized_from=resized_from,
     )
 
