@@ -342,3 +342,36 @@ def test_a_cover_too_small_for_anything():
         imageapi.hide_image(tiny, photo("coffee")[:4, :4], mode="nibble")
     with pytest.raises(CapacityError):
         imageapi.hide_image(tiny, photo("coffee")[:40, :40], resize=True)
+
+
+@settings(max_examples=25, deadline=None)
+@given(side=st.integers(12, 48), cover_channels=st.sampled_from([1, 3, 4]),
+       channels=st.sampled_from([1, 2, 3, 4]), k=st.sampled_from(imagehide.PLANE_BITS),
+       mode=st.sampled_from(["nibble", "planes"]), fill=st.floats(0.5, 1.0),
+       encrypted=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_fixed_rate_stream_fills_any_cover(side, cover_channels, channels, k, mode, fill,
+                                           encrypted, seed):
+    """Up to the capacity (overflow included), the stream comes back whole."""
+    rng = np.random.default_rng(seed)
+    cover = rng.integers(0, 256, size=(side, side + 5, cover_channels), dtype=np.uint8)
+    depth = imagehide.NIBBLE_DEPTH if mode == "nibble" else k
+    per_value = 2 if mode == "nibble" else 1
+    room = imagehide.max_symbols(cover.shape, depth, encrypted=encrypted)
+    pixels = int(room * fill) // (channels * per_value)
+    if pixels < 1:
+        return
+    secret = rng.integers(0, 256, size=(1, pixels, channels), dtype=np.uint8)
+    lock = api.make_lock("pw", kdf=CHEAP_KDF) if encrypted else None
+    stego, _ = imagehide.embed_stream(cover, secret, mode=mode, k=k, lock=lock, rng=seed)
+    if cover_channels == 4:
+        assert np.array_equal(stego[:, :, 3], cover[:, :, 3])
+    found = imagehide.extract(stego, unlock=api.make_unlock("pw") if encrypted else None)
+    if mode == "nibble":
+        assert np.array_equal(found.pixels, secret)
+    else:
+        levels = imagehide.planes_levels(secret, k)
+        symbols = imagehide.planes_symbols(secret, k)
+        assert np.array_equal(found.pixels, imagehide.planes_pixels(symbols, secret.shape, levels))
+    with pytest.raises(CapacityError):
+        too_many = rng.integers(0, 256, size=(1, room // per_value + 1, 1), dtype=np.uint8)
+        imagehide.embed_stream(cover, too_many, mode=mode, k=k, lock=lock)
