@@ -162,10 +162,10 @@ def test_output_rules(tmp_path, cover_png, secret_png):
     assert run("hide-image", cover_png, secret_png, "-o", stego, "--force").exit_code == 0
     jpeg = run("hide-image", cover_png, secret_png, "-o", tmp_path / "s.jpg")
     assert jpeg.exit_code == 1 and "JPEG" in jpeg.stderr
-    bad_mode = run("hide-image", cover_png, secret_png, "-o", tmp_path / "z.png", "-m", "odd")
+    bad_mode = run("hide-image", cover_png, secret_png, "-o", tmp_path / "z.png", "--mode", "odd")
     assert bad_mode.exit_code == 2
     nibble_bits = run("hide-image", cover_png, secret_png, "-o", tmp_path / "z.png",
-                      "-m", "nibble", "--bits", "2")
+                      "--mode", "nibble", "--bits", "2")
     assert nibble_bits.exit_code == 1 and "nibble always writes 4 bits" in nibble_bits.stderr
 
 

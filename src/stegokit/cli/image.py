@@ -51,7 +51,7 @@ def hide_image(
     output: Annotated[Path, typer.Option(
         "-o", "--output", help="Where to write the stego image: .png, .bmp, .tiff or .webp.")],
     mode: Annotated[Mode, typer.Option(
-        "--mode", "-m", case_sensitive=False,
+        "--mode", case_sensitive=False,
         help="auto: lossless if it fits at 4 bits or fewer, else planes. lossless: the "
         "secret's PNG/WebP file, exact. nibble: the classic two 4-bit halves per byte, "
         "exact. planes: the secret's top --bits bit planes, for a secret as large as the "
