@@ -255,6 +255,6 @@ def capacity(cover, *, filename: str = "") -> CapacityReport:
         lsb={b: lsb.capacity(picture.pixels, b, encrypted=False, name=filename) for b in lsb.BITS},
         lsb_encrypted={b: lsb.capacity(picture.pixels, b, encrypted=True, name=filename)
                        for b in lsb.BITS},
-        image={"plain": imagehide.capacities(shape, encrypted=False),
-               "encrypted": imagehide.capacities(shape, encrypted=True)},
+        image={"plain": imagehide.capacities(picture.pixels, encrypted=False),
+               "encrypted": imagehide.capacities(picture.pixels, encrypted=True)},
     )

@@ -179,10 +179,11 @@ def _load_secret(secret) -> _Secret:
 
 # --- hiding ----------------------------------------------------------------------------------
 
-def _too_large(shape: tuple, secret: _Secret, encrypted: bool, k: int,
+def _too_large(cover: np.ndarray, secret: _Secret, encrypted: bool, k: int,
                smallest: int | None) -> CapacityError:
+    shape = cover.shape
     h, w, c = secret.shape
-    lossless = lsb.capacity(shape, 4, encrypted=encrypted, name=secret.name)
+    lossless = lsb.capacity(cover, 4, encrypted=encrypted, name=secret.name)
     nibble = imagehide.max_symbols(shape, imagehide.NIBBLE_DEPTH, encrypted=encrypted) // 2
     planes = imagehide.max_symbols(shape, k, encrypted=encrypted)
     about = ""
@@ -198,7 +199,7 @@ def _too_large(shape: tuple, secret: _Secret, encrypted: bool, k: int,
     )
 
 
-def _fit_lossless(secret: _Secret, shape: tuple, encrypted: bool,
+def _fit_lossless(secret: _Secret, cover: np.ndarray, encrypted: bool,
                   max_bits: int) -> tuple[tuple[bytes, str, str, int] | None, int]:
     """The first candidate file that fits at <= ``max_bits``, its bit depth, and the
     smallest file size seen."""
@@ -206,7 +207,7 @@ def _fit_lossless(secret: _Secret, shape: tuple, encrypted: bool,
     for data, fmt, name in secret.files():
         smallest = min(smallest or len(data), len(data))
         for bits in range(1, max_bits + 1):
-            if len(data) <= lsb.capacity(shape, bits, encrypted=encrypted, name=name):
+            if len(data) <= lsb.capacity(cover, bits, encrypted=encrypted, name=name):
                 return (data, fmt, name, bits), smallest
     return None, smallest
 
@@ -285,19 +286,19 @@ def hide_image(
     k = bits or DEFAULT_PLANES
     smallest = None
     if mode in (AUTO, LOSSLESS):
-        fitted, smallest = _fit_lossless(source, shape, encrypted,
+        fitted, smallest = _fit_lossless(source, cover_picture.pixels, encrypted,
                                          bits if mode == LOSSLESS and bits else 4)
         if fitted is not None:
             return _hide_lossless(cover_picture, source, fitted, lock, rng)
         if mode == LOSSLESS:
-            raise _too_large(shape, source, encrypted, k, smallest)
+            raise _too_large(cover_picture.pixels, source, encrypted, k, smallest)
     depth = imagehide.NIBBLE_DEPTH if mode == NIBBLE else k
     per_value = 2 if mode == NIBBLE else 1
     h, w, c = source.shape
     resized_from = None
     if h * w * c * per_value > imagehide.max_symbols(shape, depth, encrypted=encrypted):
         if not resize:
-            raise _too_large(shape, source, encrypted, k, smallest)
+            raise _too_large(cover_picture.pixels, source, encrypted, k, smallest)
         source, resized_from = _fit_planes(source, shape, encrypted, k), (w, h)
     if mode == NIBBLE:
         return _hide_stream(cover_picture, source, NIBBLE, k, lock, rng, resized_from)
@@ -316,7 +317,7 @@ def _hide_planes(cover: Picture, secret: _Secret, k: int, lock, rng: np.random.G
     file, fmt = _smallest_file(Picture(symbols.reshape(pixels.shape)))
     data = imagehide.pack_planes(file, k, levels)
     for bits in range(1, k):
-        if len(data) <= lsb.capacity(cover.pixels.shape, bits, encrypted=encrypted):
+        if len(data) <= lsb.capacity(cover.pixels, bits, encrypted=encrypted):
             packed = container.pack(Payload(data, "image"), codec=container.CODEC_IMAGE,
                                     param=imagehide.param(PLANES, bits, packed=True), lock=lock)
             stego, changed = lsb.embed(cover.pixels, packed, bits=bits,

@@ -15,7 +15,7 @@ Three modes (the layout is specified in ``docs/hide-image.md``):
     value, else as a fixed-rate stream, one symbol per cover value.
 
 The fixed-rate streams (``nibble`` and ``planes``) write a small container first, with
-the LSB codec at ``depth`` bits per value (4 for ``nibble``, ``k`` for ``planes``): its record
+the LSB codec at :func:`header_depth` bits per value: its record
 holds the secret's size, channel count, ``k``, the levels and a 32-byte tag of the symbol
 stream. The symbols follow in the same spread order, from a position fixed by the largest
 size that container can have. When there are more symbols than positions left (a secret with as many
@@ -185,6 +185,12 @@ def nibble_pixels(symbols: np.ndarray, shape: tuple[int, int, int]) -> np.ndarra
 
 # --- the stream's layout ---------------------------------------------------------------------
 
+def header_depth(depth: int) -> int:
+    """Bits per value of a fixed-rate stream's container: at least 2, because at 1 bit the LSB
+    codec only writes in blocks free of 0 and 255, a set the stream could change."""
+    return max(depth, 2)
+
+
 def _header_bound(encrypted: bool) -> int:
     """The most carrier bytes the small container of a fixed-rate stream can take."""
     if encrypted:
@@ -201,14 +207,21 @@ class _Layout:
     room: int
     depth: int
     values: int
+    channels: int
 
     @classmethod
     def of(cls, shape: tuple[int, ...], depth: int, encrypted: bool) -> _Layout:
-        values = lsb.Values(np.empty((1, 1, shape[2]), dtype=np.uint8))
-        count = shape[0] * shape[1] * values.data_channels
+        count = lsb.value_count(shape)
         blocks = count // BLOCK - (lsb.KEY_BLOCKS if encrypted else 0)
-        start = lsb.slots(_header_bound(encrypted), depth)
-        return cls(blocks, start, max(blocks * BLOCK - start, 0), depth, count)
+        start = -(-_header_bound(encrypted) * 8 // header_depth(depth))
+        return cls(blocks, start, max(blocks * BLOCK - start, 0), depth, count, shape[2])
+
+    def flat(self, values: np.ndarray) -> np.ndarray:
+        """Indices into the raveled pixel array of value indices (alpha is skipped)."""
+        if self.channels in (1, 3):
+            return values
+        pixel, channel = np.divmod(values, self.channels - 1)
+        return pixel * self.channels + channel
 
     @property
     def capacity(self) -> int:
@@ -232,17 +245,18 @@ def max_symbols(shape: tuple[int, ...], depth: int, *, encrypted: bool) -> int:
     return _Layout.of(shape, depth, encrypted).capacity
 
 
-def capacities(shape: tuple[int, ...], *, encrypted: bool) -> dict:
-    """The largest secret each mode takes in a cover of this shape (JSON-ready).
+def capacities(pixels: np.ndarray, *, encrypted: bool) -> dict:
+    """The largest secret each mode takes in a cover (JSON-ready).
 
     ``lossless``: image-file bytes per bit depth; ``nibble``: secret bytes of pixels and the
     RGB pixels they make; ``planes``: per ``k``, the RGB pixels (and their bytes) of the
     largest secret (an L secret may have three times as many pixels).
     """
-    nibble = max_symbols(shape, NIBBLE_DEPTH, encrypted=encrypted) // 2
-    planes = {str(k): max_symbols(shape, k, encrypted=encrypted) // 3 for k in PLANE_BITS}
+    nibble = max_symbols(pixels.shape, NIBBLE_DEPTH, encrypted=encrypted) // 2
+    planes = {str(k): max_symbols(pixels.shape, k, encrypted=encrypted) // 3
+              for k in PLANE_BITS}
     return {
-        "lossless_file_bytes": {str(bits): lsb.capacity(shape, bits, encrypted=encrypted)
+        "lossless_file_bytes": {str(bits): lsb.capacity(pixels, bits, encrypted=encrypted)
                                 for bits in lsb.BITS},
         "nibble": {"bytes": nibble, "rgb_pixels": nibble // 3},
         "planes": {k: {"rgb_pixels": n, "bytes": 3 * n} for k, n in planes.items()},
@@ -324,8 +338,7 @@ def embed_stream(pixels: np.ndarray, secret: np.ndarray, *, mode: str, k: int = 
                           _tag(masked, keys), _levels_bytes(levels))
     data = container.pack(Payload(record, "image"), codec=CODEC_IMAGE,
                           param=param(mode, depth, packed=False), lock=lock)
-    stego, changed = lsb.embed(pixels, data, bits=depth, keys=keys, rng=rng)
-    values = lsb.Values(stego)
+    stego, changed = lsb.embed(pixels, data, bits=header_depth(depth), keys=keys, rng=rng)
     flat = stego.reshape(-1)
     extra = _overflow_bits(masked[layout.room :], depth)
     for index, where in layout.sweeps(masked.size, keys.order if keys else FIXED_KEY):
@@ -333,10 +346,10 @@ def embed_stream(pixels: np.ndarray, secret: np.ndarray, *, mode: str, k: int = 
         head = index < extra.size
         if head.any():
             symbols[head] |= extra[index[head]] << np.uint8(depth)
-            changed += lsb.write_symbols(flat, values.flat(where[head]), symbols[head],
+            changed += lsb.write_symbols(flat, layout.flat(where[head]), symbols[head],
                                          depth + 1, rng)
             where, symbols = where[~head], symbols[~head]
-        changed += lsb.write_symbols(flat, values.flat(where), symbols, depth, rng)
+        changed += lsb.write_symbols(flat, layout.flat(where), symbols, depth, rng)
     return stego, changed
 
 
@@ -379,9 +392,9 @@ def _read_stream(pixels: np.ndarray, count: int, layout: _Layout, key: bytes) ->
     overflow = max(count - layout.room, 0)
     symbols = np.empty(count, dtype=np.uint8)
     extra = np.empty(overflow * depth, dtype=np.uint8)
-    flat, values = pixels.reshape(-1), lsb.Values(pixels)
+    flat = pixels.reshape(-1)
     for index, where in layout.sweeps(count, key):
-        got = flat[values.flat(where)]
+        got = flat[layout.flat(where)]
         symbols[index] = got & np.uint8((1 << depth) - 1)
         head = index < extra.size
         extra[index[head]] = (got[head] >> np.uint8(depth)) & np.uint8(1)
