@@ -15,7 +15,7 @@ from typer.core import TyperGroup
 
 from .. import __version__
 from ..errors import StegokitError
-from . import analyze, capacity, demo, text
+from . import analyze, capacity, demo, image, text
 from .common import ExitStatus, error_line
 from .mail import app as mail_app
 from .users import app as history_app
@@ -79,6 +79,7 @@ def _root(
 
 
 app.add_typer(text.app)
+app.add_typer(image.app)
 app.add_typer(capacity.app)
 app.add_typer(analyze.app)
 app.add_typer(demo.app)
