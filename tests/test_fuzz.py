@@ -98,3 +98,22 @@ def test_public_key_import_survives_garbage(given_input):
     except StegokitError:
         return
     assert len(key) == 32
+
+
+HIDDEN = stegokit.hide_image(photo("coffee")[:64, :96], photo("camera")[:20, :30, 0],
+                             mode="nibble", rng=0).pixels
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.integers(0, HIDDEN.size - 1), st.integers(0, 255)), max_size=20),
+       st.booleans())
+def test_reveal_image_survives_mutated_stego_images(edits, with_passphrase):
+    pixels = HIDDEN.copy().reshape(-1)
+    for index, value in edits:
+        pixels[index] = value
+    try:
+        found = stegokit.reveal_image(pixels.reshape(HIDDEN.shape),
+                                      passphrase="pw" if with_passphrase else None)
+    except StegokitError:
+        return
+    assert np.array_equal(found.pixels[..., 0], photo("camera")[:20, :30, 0])

@@ -22,8 +22,14 @@ DOCUMENTED = {0, 1, 3, 4}
 runner = CliRunner()
 
 
+GOOD = Path(__file__).parent / "corpus" / "palette-alpha.png"
+
+
 def commands(path: Path, out: Path) -> dict[str, list[str]]:
     return {
+        "hide-image (cover)": ["hide-image", str(path), str(GOOD), "-o", str(out)],
+        "hide-image (secret)": ["hide-image", str(GOOD), str(path), "-o", str(out)],
+        "reveal-image": ["reveal-image", str(path), "-o", str(out)],
         "embed-text": ["embed-text", str(path), "-o", str(out), "-m", "hello"],
         "extract-text": ["extract-text", str(path)],
         "capacity": ["capacity", str(path), "--json"],

@@ -17,7 +17,7 @@ from PIL import Image
 import stegokit
 from stegokit.errors import StegokitError
 
-TRIALS = 50
+TRIALS = 50  # per command: 100 in all
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)
 
 
@@ -31,27 +31,43 @@ def big_cover(tmp_path_factory) -> Path:
 
 def _valid(path: Path, payloads: set[bytes]) -> bool:
     try:
-        return stegokit.extract_text(path).payload.data in payloads
+        return _hidden(path) in payloads
     except StegokitError:
         return False
 
 
-def test_killing_embed_text_leaves_old_or_new_output(tmp_path, big_cover):
+def _hidden(path: Path) -> bytes:
+    """What a stego file carries: a text payload's bytes, or a hidden image's pixels."""
+    try:
+        return stegokit.extract_text(path).payload.data
+    except StegokitError:
+        return stegokit.reveal_image(path).pixels.tobytes()
+
+
+@pytest.mark.parametrize("command", ["embed-text", "hide-image"])
+def test_killing_a_command_leaves_old_or_new_output(tmp_path, big_cover, command):
     rng = np.random.default_rng(2026)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    old, new = rng.bytes(30_000), rng.bytes(60_000)
-    (tmp_path / "old.bin").write_bytes(old)
-    (tmp_path / "new.bin").write_bytes(new)
+    if command == "embed-text":
+        old, new = rng.bytes(30_000), rng.bytes(60_000)
+        (tmp_path / "new.bin").write_bytes(new)
+        write_old = stegokit.embed_text(big_cover, old, filename="old.bin").save
+        args = ["--file", str(tmp_path / "new.bin")]
+    else:
+        secret = photo("coffee")
+        Image.fromarray(secret).save(tmp_path / "secret.png")
+        old, new = photo("chelsea").tobytes(), secret.tobytes()
+        write_old = stegokit.hide_image(big_cover, photo("chelsea")).save
+        args = [str(tmp_path / "secret.png")]
     out = tmp_path / "out.png"
     outcomes = {"absent": 0, "old": 0, "new": 0}
     for trial in range(TRIALS):
         out.unlink(missing_ok=True)
         if trial % 2:
-            stegokit.embed_text(big_cover, old, filename="old.bin").save(out)
+            write_old(out)
         process = subprocess.Popen(
-            [sys.executable, "-m", "stegokit", "embed-text", str(big_cover), "-o", str(out),
-             "--file", str(tmp_path / "new.bin"), "--force"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [sys.executable, "-m", "stegokit", command, str(big_cover), *args, "-o", str(out),
+             "--force"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.2, 2.5))
         sent = SIGNALS[trial % 3]
         process.send_signal(sent)
@@ -66,7 +82,7 @@ def test_killing_embed_text_leaves_old_or_new_output(tmp_path, big_cover):
             assert trial % 2 == 0, "an existing output was removed"
             continue
         assert _valid(out, {old, new}), f"corrupt output after {sent!r} in trial {trial}"
-        outcomes["new" if stegokit.extract_text(out).payload.data == new else "old"] += 1
+        outcomes["new" if _hidden(out) == new else "old"] += 1
     # The kills must have landed both before and after the write, or the test proves little.
     assert outcomes["new"] and (outcomes["absent"] or outcomes["old"]), outcomes
 
