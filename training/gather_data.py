@@ -37,18 +37,29 @@ LICENSES = {
     "palapeli-data": "GPL-2+",
     "opencv-doc": "Apache-2.0 AND BSD-3-Clause",
 }
-PLASMA = "BytheWater ColdRipple ColorfulCups DarkestHour EveningGlow FallenLeaf Grey Kite " \
-    "OneStandsOut Path Volna summer_1am".split()
-MATE = "Aqua Blinds Dune FreshFlower Garden GreenMeadow LadyBird RainDrops Storm TwoWings " \
-    "Wood YellowFlower".split()
-LXQT = "Butterfly-Kenneth-Wimer.jpg Valendas.png after-the-rain.jpg appleflower.png beam.png " \
-    "butterfly.png cloud.png drop.png flowers.png fog.jpg this-is-not-windows.jpg".split()
-PALAPELI = "castle-maintenon cincinnati-bridge citrus-fruits european-honey-bee " \
-    "panther-chameleon-female".split()
-OPENCV_DATA = "aero1.jpg aero3.jpg aloeL.jpg apple.jpg baboon.jpg board.jpg building.jpg " \
-    "butterfly.jpg ela_original.jpg fruits.jpg graf1.png home.jpg leuvenA.jpg " \
-    "licenseplate_motion.jpg messi5.jpg orange.jpg pca_test1.jpg rubberwhale1.png " \
-    "smarties.png squirrel_cls.jpg stuff.jpg text_defocus.jpg".split()
+PLASMA = [
+    "BytheWater", "ColdRipple", "ColorfulCups", "DarkestHour", "EveningGlow", "FallenLeaf",
+    "Grey", "Kite", "OneStandsOut", "Path", "Volna", "summer_1am",
+]
+MATE = [
+    "Aqua", "Blinds", "Dune", "FreshFlower", "Garden", "GreenMeadow", "LadyBird", "RainDrops",
+    "Storm", "TwoWings", "Wood", "YellowFlower",
+]
+LXQT = [
+    "Butterfly-Kenneth-Wimer.jpg", "Valendas.png", "after-the-rain.jpg", "appleflower.png",
+    "beam.png", "butterfly.png", "cloud.png", "drop.png", "flowers.png", "fog.jpg",
+    "this-is-not-windows.jpg",
+]
+PALAPELI = [
+    "castle-maintenon", "cincinnati-bridge", "citrus-fruits", "european-honey-bee",
+    "panther-chameleon-female",
+]
+OPENCV_DATA = [
+    "aero1.jpg", "aero3.jpg", "aloeL.jpg", "apple.jpg", "baboon.jpg", "board.jpg",
+    "building.jpg", "butterfly.jpg", "ela_original.jpg", "fruits.jpg", "graf1.png", "home.jpg",
+    "leuvenA.jpg", "licenseplate_motion.jpg", "messi5.jpg", "orange.jpg", "pca_test1.jpg",
+    "rubberwhale1.png", "smarties.png", "squirrel_cls.jpg", "stuff.jpg", "text_defocus.jpg",
+]
 OPENCV_OTHER = [f"text/scenetext0{i}.jpg" for i in range(1, 7)] + [
     "hfs/data/000.jpg", "hfs/data/001.jpg", "hfs/data/002.jpg",
     "alphamat/input_images/plant.jpg",
