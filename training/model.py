@@ -18,27 +18,36 @@ MSG_GRID = 16
 
 
 def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1), nn.GELU())
+    """3x3 convolution + GELU, He-initialised so activations keep their scale with depth
+    (PyTorch's default init shrinks them ~3x per layer and the pair never starts)."""
+    conv = nn.Conv2d(cin, cout, 3, stride, 1)
+    nn.init.kaiming_normal_(conv.weight, nonlinearity="relu")
+    nn.init.zeros_(conv.bias)
+    return nn.Sequential(conv, nn.GELU())
 
 
 class Encoder(nn.Module):
     """Small U-Net: (cover ``(N, 3, SIZE, SIZE)``, bits ``(N, BITS)`` in {0, 1}) -> residual.
 
-    The message is spread over a 16x16 grid by a linear layer and fed in twice: at full
-    resolution next to the cover and at the 16x16 bottleneck.
+    The message is spread over a 16x16 grid by a linear layer and fed in three times: at
+    full resolution next to the cover, at the 16x16 bottleneck, and upsampled straight into
+    the residual. That last path gives the decoder a readable signal from the first step
+    (a plain HiDDeN-style U-Net sits on a long plateau here); the U-Net learns to shape it.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.msg = nn.Linear(BITS, 3 * MSG_GRID * MSG_GRID)
         self.e1 = _conv(6, 16)
-        self.e2 = _conv(16, 48, 2)
-        self.e3 = _conv(48, 96, 2)
-        self.e4 = nn.Sequential(_conv(96 + 3, 128, 2), _conv(128, 128))
-        self.d3 = _conv(128 + 96, 96)
-        self.d2 = _conv(96 + 48, 48)
-        self.d1 = _conv(48 + 16, 16)
+        self.e2 = _conv(16, 32, 2)
+        self.e3 = _conv(32, 64, 2)
+        self.e4 = nn.Sequential(_conv(64 + 3, 96, 2), _conv(96, 96))
+        self.d3 = _conv(96 + 64, 64)
+        self.d2 = _conv(64 + 32, 32)
+        self.d1 = _conv(32 + 16, 16)
         self.out = nn.Conv2d(16, 3, 3, 1, 1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
 
     def forward(self, cover: torch.Tensor, bits: torch.Tensor) -> torch.Tensor:
         m = self.msg(bits * 2 - 1).view(-1, 3, MSG_GRID, MSG_GRID)
@@ -50,7 +59,8 @@ class Encoder(nn.Module):
         d3 = self.d3(torch.cat([F.interpolate(e4, scale_factor=2), e3], 1))
         d2 = self.d2(torch.cat([F.interpolate(d3, scale_factor=2), e2], 1))
         d1 = self.d1(torch.cat([F.interpolate(d2, scale_factor=2), e1], 1))
-        return self.out(d1)
+        return self.out(d1) + 0.1 * F.interpolate(m, size=cover.shape[-2:], mode="bilinear",
+                                                   align_corners=False)
 
 
 class Decoder(nn.Module):
