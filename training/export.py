@@ -4,8 +4,10 @@
 
 Writes ``encoder.onnx`` (inputs ``cover`` (N, 3, 128, 128) in [0, 1] and ``bits`` (N, 512)
 of 0/1; output ``residual``) and ``decoder.onnx`` (input ``image``; output ``logits``),
-then ``SHA256SUMS``. Fails if onnxruntime's decoded bits differ from torch's on any of the
-parity images, or its residual differs by more than 1e-4.
+then ``SHA256SUMS``. Weights are stored in float16 (half the file size) and cast to
+float32 when onnxruntime loads the graph; the torch model is rounded the same way before
+export, so the parity check compares like with like. Fails if onnxruntime's decoded bits
+differ from torch's on any of the parity images, or its residual differs by more than 1e-4.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import logging
 from pathlib import Path
 
 import numpy as np
+import onnx
 import torch
+from onnx import TensorProto, helper, numpy_helper
 
 from training.model import BITS, SIZE, Decoder, Encoder
 
@@ -32,9 +36,44 @@ def load(ckpt: Path) -> tuple[Encoder, Decoder]:
     return enc.eval(), dec.eval()
 
 
+def round_to_half(*modules: torch.nn.Module) -> None:
+    """Round every parameter to the nearest float16 value (kept as float32)."""
+    with torch.no_grad():
+        for m in modules:
+            for p in m.parameters():
+                p.copy_(p.half().float())
+
+
+def store_half(path: Path) -> None:
+    """Rewrite the float32 weight tensors of an ONNX file as float16 + a Cast node each."""
+    model = onnx.load(path)
+    graph = model.graph
+    kept, casts = [], []
+    for init in graph.initializer:
+        if init.data_type != TensorProto.FLOAT or len(init.dims) == 0:
+            kept.append(init)
+            continue
+        half = numpy_helper.from_array(
+            numpy_helper.to_array(init).astype(np.float16), f"{init.name}__fp16"
+        )
+        kept.append(half)
+        casts.append(helper.make_node("Cast", [half.name], [init.name], to=TensorProto.FLOAT))
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    nodes = casts + list(graph.node)
+    del graph.node[:]
+    graph.node.extend(nodes)
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+
+
 def export(enc: Encoder, dec: Decoder, out: Path) -> None:
-    """Write both ONNX graphs with a dynamic batch axis."""
+    """Write both ONNX graphs with a dynamic batch axis and float16 weights.
+
+    ``enc`` and ``dec`` are rounded to float16 weights in place first.
+    """
     out.mkdir(parents=True, exist_ok=True)
+    round_to_half(enc, dec)
     cover, bits = torch.rand(1, 3, SIZE, SIZE), torch.zeros(1, BITS)
     batch = {0: "n"}
     torch.onnx.export(
@@ -47,6 +86,8 @@ def export(enc: Encoder, dec: Decoder, out: Path) -> None:
         dec, (cover,), out / "decoder.onnx", input_names=["image"], output_names=["logits"],
         dynamic_axes={"image": batch, "logits": batch}, opset_version=17, dynamo=False,
     )
+    for name in ("encoder", "decoder"):
+        store_half(out / f"{name}.onnx")
 
 
 def parity(enc: Encoder, dec: Decoder, out: Path, n: int = 8, seed: int = 0) -> dict:
@@ -88,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ckpt", type=Path, default=Path("training/runs/main/best.ckpt"))
     ap.add_argument("--out", type=Path, default=Path("models"))
-    ap.add_argument("--log", type=Path, default=None, help="log file (default <out>/../)")
+    ap.add_argument("--log", type=Path, default=None, help="default: export.log by the checkpoint")
     args = ap.parse_args(argv)
     log_file = args.log or args.ckpt.parent / "export.log"
     logging.basicConfig(

@@ -6,9 +6,10 @@ Schedule: the cover fades in from flat grey over ``--fade`` steps (without it th
 never starts learning) with no image loss and no distortion. Once the fade is done and the
 decoder reads the bits (running accuracy >= ``--start-acc``, or at step ``--start-max``),
 the curriculum starts: over ``--ramp`` steps the distortion strength rises from 0 to 1 and
-the PSNR target from ``--psnr-start`` to ``--psnr``. The image loss weight is a Lagrange
-multiplier steering the batch PSNR to that target. Logs go to ``<run>/train.log``; the
-best validation checkpoint is ``best.ckpt``.
+the PSNR target from the PSNR reached so far (at most ``--psnr-start``) to ``--psnr``; a
+sudden target makes the image loss crush the residual and the decoder forget the bits. The
+image loss weight is a Lagrange multiplier steering the batch PSNR to that target. Logs go
+to ``<run>/train.log``; the best validation checkpoint is ``best.ckpt``.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.manual_seed(args.seed)
     enc, dec = Encoder(), Decoder()
     opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=args.lr)
-    step, log_lam, best, start = 0, math.log(args.lam0), -1.0, None
+    step, log_lam, best, start, start_psnr = 0, math.log(args.lam0), -1.0, None, args.psnr_start
     rng = random.Random(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
     last = args.run / "last.ckpt"
@@ -132,6 +133,7 @@ def main(argv: list[str] | None = None) -> None:
         dec.load_state_dict(ck["decoder"])
         opt.load_state_dict(ck["opt"])
         step, log_lam, best, start = ck["step"], ck["log_lam"], ck["best"], ck["start"]
+        start_psnr = ck.get("start_psnr", args.psnr_start)
         rng.setstate(ck["rng"])
         gen.set_state(ck["gen"])
         torch.set_rng_state(ck["torch_rng"])
@@ -151,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
         if start is None and step >= args.fade and (
             (ema and ema[0] >= args.start_acc) or step >= args.start_max
         ):
-            start = step
+            start, start_psnr = step, min(args.psnr_start, ema[1])
             log.info("curriculum starts at step %d", start)
         progress = 0.0 if start is None else min(1.0, (step - start) / args.ramp)
         strength = progress
@@ -166,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
         opt.step()
         p = psnr(stego.detach(), cover).mean().item()
         if start is not None:
-            target = args.psnr_start + (args.psnr - args.psnr_start) * progress
+            target = start_psnr + (args.psnr - start_psnr) * progress
             log_lam = min(8.0, max(-8.0, log_lam + 0.01 * (target - p)))
         acc = ((logits > 0) == bits.bool()).float().mean().item()
         ema = [acc, p, bce.item()] if ema is None else [
@@ -189,6 +191,7 @@ def main(argv: list[str] | None = None) -> None:
         if step % args.ckpt_every == 0 or step == args.steps:
             save(last, encoder=enc.state_dict(), decoder=dec.state_dict(),
                  opt=opt.state_dict(), step=step, log_lam=log_lam, best=best, start=start,
+                 start_psnr=start_psnr,
                  rng=rng.getstate(), gen=gen.get_state(), torch_rng=torch.get_rng_state())
     log.info("done at step %d", step)
 
