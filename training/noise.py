@@ -18,6 +18,8 @@ from torch.nn import functional as F
 
 from training.model import SIZE
 
+MIN_SHORT = 112
+
 
 def straight_through(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Value of ``y`` with the gradient of ``x``."""
@@ -93,23 +95,23 @@ def gaussian(x: torch.Tensor, strength: float, gen: torch.Generator) -> torch.Te
 def distort(x: torch.Tensor, strength: float, rng: random.Random, gen: torch.Generator):
     """Random chain: crop, resize, colour, blur, noise, then JPEG or 8-bit rounding.
 
-    Each stage fires with probability proportional to ``strength``; the chain ends with
+    Each stage fires with probability proportional to ``strength``; resizing stops at a
+    short side of ``MIN_SHORT`` px (the codec's minimum, less a margin); the chain ends with
     the decoder's resize to ``SIZE``. JPEG is the most frequent stage since real images
     are usually saved as JPEG.
     """
     p = strength
     if rng.random() < 0.3 * p:
-        x = crop(x, 1 - rng.uniform(0, 0.1) * p, rng)
+        x = crop(x, 1 - rng.uniform(0, 0.07) * p, rng)
     if rng.random() < 0.5 * p:
         h, w = x.shape[-2:]
-        s = 1 - rng.uniform(0, 0.7) * p
-        x = resize(x, (max(32, round(h * s)), max(32, round(w * s))),
-                   rng.choice(["bilinear", "bicubic", "area"]))
+        s = max(1 - rng.uniform(0, 0.6) * p, MIN_SHORT / min(h, w))
+        x = resize(x, (round(h * s), round(w * s)), rng.choice(["bilinear", "bicubic", "area"]))
     if rng.random() < 0.4 * p:
         x = color(x, p, gen)
     if rng.random() < 0.2 * p:
-        x = blur(x, rng.uniform(0.3, 0.3 + 1.2 * p))
+        x = blur(x, rng.uniform(0.3, 0.3 + 0.9 * p))
     if rng.random() < 0.3 * p:
         x = gaussian(x, p, gen)
-    x = jpeg(x, round(95 - rng.uniform(0, 55) * p)) if rng.random() < 0.7 * p else quantize(x)
+    x = jpeg(x, round(95 - rng.uniform(0, 50) * p)) if rng.random() < 0.7 * p else quantize(x)
     return to_decoder(x, rng)
