@@ -67,8 +67,12 @@ def embed(pixels: np.ndarray, message: bytes, *, strength: float = 1.0) -> np.nd
         ``message`` is longer than ``CAPACITY`` bytes.
     """
     _check_pixels(pixels)
-    bits = encode(bytes(message))[None]
-    residual = session("encoder").run(None, {"cover": _small(pixels), "bits": bits})[0][0]
+    return _embed_bits(pixels, encode(bytes(message)), strength)
+
+
+def _embed_bits(pixels: np.ndarray, bits: np.ndarray, strength: float) -> np.ndarray:
+    """Add the residual for raw ``bits`` ``(RAW_BITS,)`` float32 0/1 to a checked image."""
+    residual = session("encoder").run(None, {"cover": _small(pixels), "bits": bits[None]})[0][0]
     h, w = pixels.shape[:2]
     delta = np.empty((h, w, 3), np.int16)
     for c in range(3):

@@ -29,9 +29,9 @@ _MASK = np.frombuffer(
     dtype=np.uint8,
 )
 _RS = RSCodec(_NSYM)
-# Erasure counts tried, in order, on the least confident bytes; the largest leaves
-# 4 parity bytes to detect errors, and the CRC-32 rejects what slips through.
-_ERASURES = tuple(range(0, _NSYM - 3, 4))
+# Erasure counts tried, in order, on the least confident bytes (0.6 ms each); the
+# largest leaves 2 parity bytes, and the CRC-32 rejects what slips through.
+_ERASURES = tuple(range(_NSYM - 1))
 
 
 def _crc(block: bytes) -> bytes:
