@@ -1,0 +1,107 @@
+"""Robust neural codec: a short message that survives JPEG and resizing.
+
+An ONNX encoder sees a ``SIZE`` x ``SIZE`` copy of the cover and returns a residual,
+which is upsampled to the full image and added there; the ONNX decoder reads a
+``SIZE`` x ``SIZE`` copy of the stego image. The raw bits carry a framed, CRC-checked,
+Reed-Solomon protected and whitened message (see ``neural_ecc``), so :func:`extract`
+returns the exact message or raises :class:`~stegokit.errors.NoPayloadError`.
+Runtime needs numpy, Pillow and onnxruntime only; onnxruntime is imported lazily.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from stegokit.codecs.neural_ecc import CAPACITY, RAW_BITS, decode, encode
+from stegokit.codecs.neural_model import session
+from stegokit.errors import InputError
+
+__all__ = ["CAPACITY", "MIN_SIDE", "embed", "extract"]
+
+SIZE = 128
+MIN_SIDE = 128
+
+
+def _check_pixels(pixels: np.ndarray) -> None:
+    if not isinstance(pixels, np.ndarray) or pixels.dtype != np.uint8:
+        raise InputError("the neural codec needs a uint8 RGB pixel array")
+    if pixels.ndim != 3 or pixels.shape[2] != 3:
+        raise InputError(f"the neural codec needs an (H, W, 3) RGB array, got {pixels.shape}")
+    if min(pixels.shape[:2]) < MIN_SIDE:
+        h, w = pixels.shape[:2]
+        raise InputError(
+            f"image is {w}x{h} px; the neural codec needs a short side of at least {MIN_SIDE} px"
+        )
+
+
+def _small(pixels: np.ndarray) -> np.ndarray:
+    """``(1, 3, SIZE, SIZE)`` float32 in [0, 1]: the model's view of ``pixels``."""
+    img = Image.fromarray(pixels).resize((SIZE, SIZE), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return (np.asarray(img, dtype=np.float32) / 255).transpose(2, 0, 1)[None]
+
+
+def embed(pixels: np.ndarray, message: bytes, *, strength: float = 1.0) -> np.ndarray:
+    """Hide ``message`` in an image.
+
+    Parameters
+    ----------
+    pixels : numpy.ndarray
+        ``(H, W, 3)`` uint8 RGB in [0, 255], short side >= ``MIN_SIDE``; not modified.
+    message : bytes
+        At most ``CAPACITY`` bytes.
+    strength : float
+        Scale of the hidden residual; 1.0 is what the model was trained for. Larger is
+        more robust and more visible.
+
+    Returns
+    -------
+    numpy.ndarray
+        New ``(H, W, 3)`` uint8 RGB array, the stego image.
+
+    Raises
+    ------
+    InputError
+        Not an RGB uint8 array, or the short side is below ``MIN_SIDE``.
+    CapacityError
+        ``message`` is longer than ``CAPACITY`` bytes.
+    """
+    _check_pixels(pixels)
+    return _embed_bits(pixels, encode(bytes(message)), strength)
+
+
+def _embed_bits(pixels: np.ndarray, bits: np.ndarray, strength: float) -> np.ndarray:
+    """Add the residual for raw ``bits`` ``(RAW_BITS,)`` float32 0/1 to a checked image."""
+    residual = session("encoder").run(None, {"cover": _small(pixels), "bits": bits[None]})[0][0]
+    h, w = pixels.shape[:2]
+    delta = np.empty((h, w, 3), np.int16)
+    for c in range(3):
+        plane = Image.fromarray(residual[c] * (255 * strength), mode="F")
+        delta[..., c] = np.rint(np.asarray(plane.resize((w, h), Image.Resampling.BILINEAR)))
+    delta += pixels
+    return np.clip(delta, 0, 255).astype(np.uint8)
+
+
+def extract(pixels: np.ndarray) -> bytes:
+    """Read the message hidden by :func:`embed`.
+
+    Parameters
+    ----------
+    pixels : numpy.ndarray
+        ``(H, W, 3)`` uint8 RGB in [0, 255], short side >= ``MIN_SIDE``.
+
+    Returns
+    -------
+    bytes
+        The exact message.
+
+    Raises
+    ------
+    NoPayloadError
+        No message could be recovered (never a damaged one).
+    InputError
+        Not an RGB uint8 array, or the short side is below ``MIN_SIDE``.
+    """
+    _check_pixels(pixels)
+    logits = session("decoder").run(None, {"image": _small(pixels)})[0]
+    return decode(logits.reshape(RAW_BITS))
