@@ -45,7 +45,7 @@ def panel(cover: np.ndarray, stego: np.ndarray, y: int, x: int) -> Image.Image:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path("data"))
-    ap.add_argument("--photo", default="opencv-baboon", help="a test-split photo id")
+    ap.add_argument("--photo", default="lxqt-this-is-not-windows", help="a test-split photo")
     ap.add_argument("--out", type=Path, default=Path("docs/img"))
     args = ap.parse_args(argv)
     split = json.loads((args.data / "split.json").read_text())
