@@ -28,7 +28,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from stegokit.codecs import neural
 from stegokit.codecs.neural_ecc import encode
-from stegokit.codecs.neural_model import model_dir, session
+from stegokit.codecs.neural_model import model_dir
 from stegokit.errors import NoPayloadError
 
 log = logging.getLogger("evaluate")
@@ -94,7 +94,7 @@ def random_message(rng: random.Random) -> bytes:
 
 
 def bit_accuracy(a: np.ndarray, message: bytes) -> float:
-    logits = session("decoder").run(None, {"image": neural._small(a)})[0].reshape(-1)
+    logits = neural._logits(a)
     return float(((logits > 0) == (encode(message) > 0.5)).mean())
 
 

@@ -23,14 +23,13 @@ ZOOM = 4
 
 
 def windows(grey: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]]:
-    """Top-left corners of the flattest and the most textured ``WIN`` x ``WIN`` windows."""
+    """Top-left corners of the flattest mid-grey and the most textured windows."""
     h, w = grey.shape
-    scores = {
-        (y, x): float(np.std(np.diff(grey[y : y + WIN, x : x + WIN], axis=1)))
-        for y in range(0, h - WIN, WIN // 2)
-        for x in range(0, w - WIN, WIN // 2)
-    }
-    return min(scores, key=scores.get), max(scores, key=scores.get)
+    corners = [(y, x) for y in range(0, h - WIN, WIN // 2) for x in range(0, w - WIN, WIN // 2)]
+    texture = {c: float(np.std(np.diff(grey[c[0] : c[0] + WIN, c[1] : c[1] + WIN], axis=1)))
+               for c in corners}
+    mid = [c for c in corners if 60 < grey[c[0] : c[0] + WIN, c[1] : c[1] + WIN].mean() < 220]
+    return min(mid, key=texture.get), max(corners, key=texture.get)
 
 
 def panel(cover: np.ndarray, stego: np.ndarray, y: int, x: int) -> Image.Image:
@@ -45,7 +44,7 @@ def panel(cover: np.ndarray, stego: np.ndarray, y: int, x: int) -> Image.Image:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path("data"))
-    ap.add_argument("--photo", default="opencv-baboon", help="a test-split photo id")
+    ap.add_argument("--photo", default="lxqt-this-is-not-windows", help="a test-split photo")
     ap.add_argument("--out", type=Path, default=Path("docs/img"))
     args = ap.parse_args(argv)
     split = json.loads((args.data / "split.json").read_text())

@@ -20,7 +20,7 @@ from reedsolo import ReedSolomonError, RSCodec
 from stegokit.errors import CapacityError, NoPayloadError
 
 RAW_BITS = 512
-CAPACITY = 32
+CAPACITY = 20
 _DATA_BYTES = 1 + CAPACITY + 4
 _NSYM = RAW_BITS // 8 - _DATA_BYTES
 _TAG = b"stegokit-neural-v1"
