@@ -11,8 +11,8 @@ Runtime needs numpy, Pillow and onnxruntime only; onnxruntime is imported lazily
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image
 
+from stegokit import images
 from stegokit.codecs.neural_ecc import CAPACITY, RAW_BITS, decode, encode
 from stegokit.codecs.neural_model import session
 from stegokit.errors import InputError
@@ -40,7 +40,7 @@ def _check_pixels(pixels: np.ndarray) -> None:
 
 def _small(pixels: np.ndarray) -> np.ndarray:
     """``(1, 3, SIZE, SIZE)`` float32 in [0, 1]: the model's view of ``pixels``."""
-    img = Image.fromarray(pixels).resize((SIZE, SIZE), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    img = images.resample(pixels, SIZE, SIZE)
     return (np.asarray(img, dtype=np.float32) / 255).transpose(2, 0, 1)[None]
 
 
@@ -90,8 +90,8 @@ def _embed_bits(pixels: np.ndarray, bits: np.ndarray, strength: float) -> np.nda
     h, w = pixels.shape[:2]
     delta = np.empty((h, w, 3), np.int16)
     for c in range(3):
-        plane = Image.fromarray(residual[c] * (255 * strength), mode="F")
-        delta[..., c] = np.rint(np.asarray(plane.resize((w, h), Image.Resampling.BILINEAR)))
+        plane = (residual[c] * (255 * strength)).astype(np.float32)
+        delta[..., c] = np.rint(images.resample(plane, w, h))
     delta += pixels
     return np.clip(delta, 0, 255).astype(np.uint8)
 
