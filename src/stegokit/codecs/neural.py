@@ -5,6 +5,8 @@ which is upsampled to the full image and added there; the ONNX decoder reads a
 ``SIZE`` x ``SIZE`` copy of the stego image. The raw bits carry a framed, CRC-checked,
 Reed-Solomon protected and whitened message (see ``neural_ecc``), so :func:`extract`
 returns the exact message or raises :class:`~stegokit.errors.NoPayloadError`.
+:func:`embed` reads its own result back and re-embeds more strongly when too many raw
+bits come out wrong (textured photos).
 Runtime needs numpy, Pillow and onnxruntime only; onnxruntime is imported lazily.
 """
 
