@@ -63,7 +63,7 @@ def _unsaturated_blocks(pixels: np.ndarray, blocks: int) -> np.ndarray:
     for first in range(0, blocks, _CHUNK_BLOCKS):
         last = min(blocks, first + _CHUNK_BLOCKS)
         rows = _value_slice(data, first * BLOCK, last * BLOCK).reshape(-1, BLOCK)
-        clear = ((rows != 0) & (rows != 255)).all(axis=1)
+        clear = ((rows - np.uint8(1)) < 254).all(axis=1)  # 0 and 255 wrap to 255 and 254
         keep.append(first + np.flatnonzero(clear))
     return np.concatenate(keep) if keep else np.empty(0, dtype=np.int64)
 
@@ -94,12 +94,17 @@ class _Carrier:
         else:
             self.blocks = np.arange(usable, dtype=np.int64)
 
+        #: Every block from the first on is used: carrier indices are value indices.
+        self.contiguous = len(self.blocks) == 0 or self.blocks[-1] == len(self.blocks) - 1
+
     @property
     def size(self) -> int:
         return len(self.blocks)
 
     def flat(self, compact: np.ndarray) -> np.ndarray:
         """Indices into the raveled pixel array for value indices of the carrier's order."""
+        if self.contiguous:
+            return self._value_flat(compact)
         block, offset = np.divmod(compact, BLOCK)
         return self._value_flat(self.blocks[block] * BLOCK + offset)
 
