@@ -94,10 +94,15 @@ def damaged(stego: Path, fmt: str) -> Path:
 
 
 def garbage(tool: Hider, cover: Path, scratch: Path, env: dict) -> dict:
+    """Extract from the clean cover, and from a damaged stego image (the large payload, or the
+    short message where the large one does not fit)."""
     clean = _verdict(_extract(tool, cover, len(payload(SIZE, "short")), env), None)
-    data = payload(SIZE, "short" if tool.short_only else "large")
     stego = scratch / f"stego.{tool.cover_format}"
-    failed = _embed(tool, cover, data, stego, env)
+    for case in ("short",) if tool.short_only else ("large", "short"):
+        data = payload(SIZE, case)
+        failed = _embed(tool, cover, data, stego, env)
+        if not failed:
+            break
     if failed:
         return {"clean": clean, "damaged": f"embed failed: {failed}"}
     hurt = _verdict(_extract(tool, damaged(stego, tool.cover_format), len(data), env), data)

@@ -22,6 +22,8 @@ def draw(results: dict, folder: Path) -> None:
 def _times(results: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
+    tools = list(dict.fromkeys(r["tool"] for r in results["speed"]))
+    colours = dict(zip(tools, plt.get_cmap("tab20").colors, strict=False))
     fig, axes = plt.subplots(2, 2, figsize=(12, 9), sharex=True)
     for row, case in enumerate(("large", "short")):
         for col, op in enumerate(("embed", "extract")):
@@ -35,8 +37,8 @@ def _times(results: dict, path: Path) -> None:
                 points.sort()
                 style = "-" if mode == "api" else "--"
                 width = 2.5 if tool.startswith("stegokit") else 1.2
-                ax.plot(*zip(*points, strict=True), style, marker="o", lw=width,
-                        label=f"{tool} ({mode})")
+                ax.plot(*zip(*points, strict=True), style, marker="o" if mode == "api" else "s",
+                        lw=width, color=colours[tool], label=f"{tool} ({mode})")
             ax.set(xscale="log", yscale="log", title=f"{op}, {case} payload",
                    xlabel="megapixels", ylabel="seconds (median, whole call or process)")
             ax.grid(True, which="both", alpha=0.3)

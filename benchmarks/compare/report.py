@@ -5,17 +5,16 @@ from __future__ import annotations
 import math
 
 from .robustness import ATTACKS
+from .speed import REFERENCE
 
-REFERENCE = "stegokit"
 
-
-def _seconds(row: dict | None) -> str:
+def _seconds(row: dict | None, runs: int) -> str:
     if row is None:
         return ""
     if not row.get("runs"):
-        return f"failed: {row['error']}" if "error" in row else "(no stego image)"
+        return f"failed: {_short(row['error'], 70)}" if "error" in row else "(no stego image)"
     text = f"{row['median_s']:.3f}" if row["median_s"] < 10 else f"{row['median_s']:.1f}"
-    return text + (f" (n={row['runs']})" if row["runs"] == 1 else "")
+    return text + (f" (n={row['runs']})" if row["runs"] < runs else "")
 
 
 def _ratio(row: dict | None, ref: dict | None) -> str:
@@ -39,6 +38,7 @@ def _psnr(value: float | None) -> str:
 def speed_table(results: dict, size: str, case: str) -> str:
     rows = {(r["tool"], r["mode"], r["op"]): r for r in results["speed"]
             if r["size"] == size and r["case"] == case}
+    runs = results["runs"]
     lines = ["| tool | how | embed s | extract s | embed ÷ stegokit | extract ÷ stegokit | "
              "peak MB | PSNR dB | exact | file MB | ÷ Pillow PNG |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |"]
@@ -50,11 +50,17 @@ def speed_table(results: dict, size: str, case: str) -> str:
         vs_png = (f"{embed['file_bytes'] / embed['pillow_png_bytes']:.2f}"
                   if embed and "file_bytes" in embed else "")
         lines.append(
-            f"| {tool} | {mode} | {_seconds(embed)} | {_seconds(extract)} | "
+            f"| {tool} | {mode} | {_seconds(embed, runs)} | {_seconds(extract, runs)} | "
             f"{_ratio(embed, ref[0])} | {_ratio(extract, ref[1])} | {peak:.0f} | "
             f"{_psnr(embed.get('psnr') if embed else None)} | {_exact(extract)} | {size_mb} | "
             f"{vs_png} |")
     return "\n".join(lines)
+
+
+def _short(text: str | None, limit: int = 90) -> str:
+    """One table-safe line of at most ``limit`` characters."""
+    text = " ".join((text or "").split()).replace("|", "/")
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def checks_table(results: dict) -> str:
@@ -62,9 +68,9 @@ def checks_table(results: dict) -> str:
              "damaged stego image |", "| --- | ---: | --- | --- | --- | --- |"]
     for tool, check in results["checks"].items():
         stated = check.get("stated")
+        cells = [_short(check.get(key)) for key in ("fill", "one_more", "clean", "damaged")]
         lines.append(f"| {tool} | {stated if stated is not None else 'not stated'} | "
-                     f"{check.get('fill', '')} | {check.get('one_more', '')} | "
-                     f"{check.get('clean', '')} | {check.get('damaged', '')} |")
+                     + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -75,7 +81,8 @@ def robustness_table(results: dict) -> str:
              "| --- | ---: | ---: | ---: |" + " ---: |" * len(ATTACKS)]
     for name, codec in robust["codecs"].items():
         if "error" in codec:
-            lines.append(f"| {name} | failed: {codec['error']} |" + " |" * (3 + len(ATTACKS)))
+            lines.append(f"| {name} | failed: {_short(codec['error'])} |"
+                         + " |" * (3 + len(ATTACKS)))
             continue
         cells = []
         for attack in ATTACKS:
@@ -97,7 +104,9 @@ def markdown(results: dict) -> str:
         f"{m['cpu']}, {m['ram_gb']} GB RAM, Python {m['python']}, {m['platform']}.",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v) + ".",
         f"Medians of {results['runs']} runs per cell, tools alternating run by run; a cell "
-        f"stops repeating once its runs add up to {results['budget_s']:.0f} s (n=1 marks it).",
+        f"stops repeating once its runs add up to {results['budget_s']:.0f} s (then n=… shows "
+        "its run count). ÷ stegokit: this tool's time over stegokit's in the same mode "
+        "(above 1: stegokit is faster).",
         "", "## Tools", "", "| tool | here | how it is fed |", "| --- | --- | --- |",
         *(f"| {name} | {info['available'] or 'available'} | {info['note']} |"
           for name, info in results["tools"].items()),

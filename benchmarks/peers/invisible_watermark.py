@@ -5,7 +5,7 @@ It imports torch and OpenCV (BGR pixel order); rivaGan's ONNX models ship inside
 
 from __future__ import annotations
 
-from importlib import resources
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +21,9 @@ def _missing(method: str) -> str | None:
         return gone
     if missing_modules("onnxruntime"):
         return "onnxruntime missing (rivaGan runs its models with it)"
-    models = resources.files("imwatermark")
+    models = Path(importlib.util.find_spec("imwatermark").origin).parent
     for name in ("rivagan_encoder.onnx", "rivagan_decoder.onnx"):
-        if not models.joinpath(name).is_file():
+        if not (models / name).is_file():
             return f"{name} not in the installed package (it would need a download)"
     return None
 
