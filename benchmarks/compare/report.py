@@ -20,7 +20,8 @@ def _seconds(row: dict | None, runs: int) -> str:
 def _ratio(row: dict | None, ref: dict | None) -> str:
     if not row or not ref or not row.get("runs") or not ref.get("runs"):
         return ""
-    return f"{row['median_s'] / ref['median_s']:.1f}×"
+    ratio = row["median_s"] / ref["median_s"]
+    return f"{ratio:.2f}×" if ratio < 1 else f"{ratio:.1f}×"
 
 
 def _exact(row: dict | None) -> str:

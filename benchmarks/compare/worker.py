@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import time
@@ -16,6 +17,8 @@ from benchmarks.peers import by_name
 
 def main(name: str, op: str, cover: str, payload: str, stego: str) -> dict:
     tool = by_name(name)
+    for module in tool.modules:
+        importlib.import_module(module)
     data = Path(payload).read_bytes()
     result: dict = {}
     start = time.perf_counter()

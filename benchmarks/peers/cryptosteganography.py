@@ -10,6 +10,7 @@ from .base import KEY, Hider, missing_modules, program
 class CryptoSteganography(Hider):
     name = "cryptosteganography"
     note = "encrypts, then base64 into Stegano (its own design); no integrity check"
+    modules = ("cryptosteganography",)
 
     def missing(self) -> str | None:
         return missing_modules("cryptosteganography", "Cryptodome", "exitstatus")

@@ -14,6 +14,7 @@ class Floor(Hider):
     note = "no hiding: load, then save with Pillow's defaults; extract = load only"
     has_cli = False
     verifies = False
+    modules = ("PIL.Image",)
 
     def missing(self) -> str | None:
         return missing_modules("PIL")

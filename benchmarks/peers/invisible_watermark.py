@@ -64,6 +64,7 @@ class WatermarkFiles(Hider):
     name = "invisible-watermark"
     note = "dwtDct; short messages only; the reader must be told the length"
     short_only = True
+    modules = ("cv2", "imwatermark")
 
     def __init__(self):
         self.marker = Watermark("dwtDct")

@@ -11,6 +11,7 @@ from .base import Hider, missing_modules, program
 class Stegano(Hider):
     name = "stegano"
     note = "text only: payload base64-encoded (as its CLI's -f does)"
+    modules = ("stegano.lsb",)
 
     def missing(self) -> str | None:
         return missing_modules("stegano")

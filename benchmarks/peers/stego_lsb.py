@@ -12,6 +12,7 @@ BITS = 2  # the tool's default -n
 class StegoLsb(Hider):
     name = "stego-lsb"
     note = f"its defaults: {BITS} LSBs per value, PNG compression level 1"
+    modules = ("PIL.Image", "stego_lsb.LSBSteg")
 
     def missing(self) -> str | None:
         return missing_modules("stego_lsb")

@@ -17,6 +17,7 @@ def stegokit_command() -> list[str]:
 class Stegokit(Hider):
     name = "stegokit"
     note = "1 bit per value (default); payload as a file"
+    modules = ("stegokit",)
     passphrase: str | None = None
 
     def missing(self) -> str | None:

@@ -41,6 +41,7 @@ class NeuralFiles(Hider):
     name = "stegokit neural"
     note = "short messages only; JPEG-robust"
     short_only = True
+    modules = ("PIL.Image", MODULE)
 
     def __init__(self):
         self.marker = Neural()
