@@ -41,8 +41,8 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="development: 512x512 only, 1 run, 3 robustness photos")
     parser.add_argument("--sizes", nargs="+", choices=list(SIZES), default=list(SIZES))
-    parser.add_argument("--budget", type=float, default=15.0,
-                        help="stop repeating a cell once its runs add up to this many seconds")
+    parser.add_argument("--budget", type=float, default=12.0,
+                        help="stop repeating a cell once its runs took this many seconds in all")
     parser.add_argument("--photos", type=int, default=8, help="photos for robustness")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     parser.add_argument("--from-json", type=Path, metavar="JSON",

@@ -7,6 +7,8 @@ import math
 from .robustness import ATTACKS
 from .speed import REFERENCE
 
+FLOOR = "Pillow load+save"
+
 
 def _seconds(row: dict | None, runs: int) -> str:
     if row is None:
@@ -46,15 +48,24 @@ def speed_table(results: dict, size: str, case: str) -> str:
     for tool, mode in dict.fromkeys((t, m) for t, m, _ in rows):
         embed, extract = rows.get((tool, mode, "embed")), rows.get((tool, mode, "extract"))
         ref = (rows.get((REFERENCE, mode, "embed")), rows.get((REFERENCE, mode, "extract")))
-        peak = max((r.get("peak_mb", 0) for r in (embed, extract) if r), default=0)
+        peak = max((r.get("peak_mb") or 0 for r in (embed, extract) if r), default=0)
+        peak_text = f"{peak:.0f}" if peak else ""
         size_mb = f"{embed['file_bytes'] / 1e6:.2f}" if embed and "file_bytes" in embed else ""
         vs_png = (f"{embed['file_bytes'] / embed['pillow_png_bytes']:.2f}"
                   if embed and "file_bytes" in embed else "")
         lines.append(
             f"| {tool} | {mode} | {_seconds(embed, runs)} | {_seconds(extract, runs)} | "
-            f"{_ratio(embed, ref[0])} | {_ratio(extract, ref[1])} | {peak:.0f} | "
+            f"{_ratio(embed, ref[0])} | {_ratio(extract, ref[1])} | {peak_text} | "
             f"{_psnr(embed.get('psnr') if embed else None)} | {_exact(extract)} | {size_mb} | "
             f"{vs_png} |")
+    floor = {r["op"]: r for r in results["speed"]
+             if r["size"] == size and r["case"] == "large" and r["tool"] == FLOOR}
+    ref = {op: rows.get((REFERENCE, "api", op)) for op in ("embed", "extract")}
+    ratios = [f"{op} {_ratio(ref[op], floor.get(op))}" for op in ("embed", "extract")
+              if _ratio(ref[op], floor.get(op))]
+    if ratios:
+        lines += ["", f"stegokit (API) ÷ the floor ({FLOOR}, {size}): " + ", ".join(ratios)
+                  + "."]
     return "\n".join(lines)
 
 
@@ -105,7 +116,7 @@ def markdown(results: dict) -> str:
         f"{m['cpu']}, {m['ram_gb']} GB RAM, Python {m['python']}, {m['platform']}.",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v) + ".",
         f"Medians of {results['runs']} runs per cell, tools alternating run by run; a cell "
-        f"stops repeating once its runs add up to {results['budget_s']:.0f} s (then n=… shows "
+        f"stops repeating once its runs took {results['budget_s']:.0f} s in all (then n=… shows "
         "its run count). ÷ stegokit: this tool's time over stegokit's in the same mode "
         "(above 1: stegokit is faster).",
         "", "## Tools", "", "| tool | here | how it is fed |", "| --- | --- | --- |",
