@@ -44,6 +44,8 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--budget", type=float, default=12.0,
                         help="stop repeating a cell once its runs took this many seconds in all")
     parser.add_argument("--photos", type=int, default=8, help="photos for robustness")
+    parser.add_argument("--tools", nargs="+", metavar="NAME",
+                        help="development: only these tools (the others are listed as skipped)")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     parser.add_argument("--from-json", type=Path, metavar="JSON",
                         help="measure nothing: redraw the tables and plots from saved results")
@@ -71,6 +73,9 @@ def main() -> None:
     started = time.time()
     hiders, markers = peers.hiders(), peers.markers()
     available = peers.status(hiders) | peers.status(markers)
+    if args.tools:
+        available = {name: reason if name in args.tools else "skipped (not in --tools)"
+                     for name, reason in available.items()}
     for name, reason in available.items():
         log(f"{name}: {reason or 'available'}")
     usable = [tool for tool in hiders if available[tool.name] is None]
