@@ -18,6 +18,7 @@ class Stegokit(Hider):
     name = "stegokit"
     note = "1 bit per value (default); payload as a file"
     modules = ("stegokit",)
+    ours = True
     passphrase: str | None = None
 
     def missing(self) -> str | None:

@@ -42,6 +42,7 @@ class NeuralFiles(Hider):
     note = "short messages only; JPEG-robust"
     short_only = True
     modules = ("PIL.Image", MODULE)
+    ours = True
 
     def __init__(self):
         self.marker = Neural()
