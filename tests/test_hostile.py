@@ -1,4 +1,4 @@
-"""Hostile and broken inputs: every command on every corpus file, fuzzed decoders.
+"""Hostile and broken inputs: every command on every corpus file.
 
 The corpus (tests/corpus/, made by make_corpus.py) is run through each command: the exit
 code must be one of the documented ones, with one clear line and never a traceback or an
@@ -7,32 +7,34 @@ code must be one of the documented ones, with one clear line and never a traceba
 
 from __future__ import annotations
 
-import contextlib
 import tracemalloc
 from pathlib import Path
 
-import numpy as np
 import pytest
-from conftest import photo
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-import stegokit
-from stegokit import container, images
+from stegokit import images
 from stegokit.cli import app
-from stegokit.errors import InputError, StegokitError
+from stegokit.errors import InputError
 
 CORPUS = sorted(p for p in (Path(__file__).parent / "corpus").iterdir() if p.suffix != ".py")
 DOCUMENTED = {0, 1, 3, 4}
 runner = CliRunner()
 
 
+GOOD = Path(__file__).parent / "corpus" / "palette-alpha.png"
+
+
 def commands(path: Path, out: Path) -> dict[str, list[str]]:
     return {
+        "hide-image (cover)": ["hide-image", str(path), str(GOOD), "-o", str(out)],
+        "hide-image (secret)": ["hide-image", str(GOOD), str(path), "-o", str(out)],
+        "reveal-image": ["reveal-image", str(path), "-o", str(out)],
         "embed-text": ["embed-text", str(path), "-o", str(out), "-m", "hello"],
         "extract-text": ["extract-text", str(path)],
         "capacity": ["capacity", str(path), "--json"],
+        "analyze": ["analyze", str(path), "--json"],
+        "mail": ["mail", str(path), "--to", "bob@example.org", "--eml", str(out)],
     }
 
 
@@ -56,55 +58,3 @@ def test_huge_declared_size_is_refused_before_allocation():
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < 10_000_000
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=300))
-def test_container_parser_survives_random_bytes(data):
-    for secret in ({}, {"passphrase": "pw"}):
-        with contextlib.suppress(StegokitError):
-            container.unpack(data, **secret)
-
-
-def _valid_container() -> bytes:
-    return container.pack(stegokit.Payload.from_text("fuzz me " * 8), codec=1)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 200), st.integers(0, 255)), min_size=1, max_size=6))
-def test_container_parser_survives_mutations(edits):
-    data = bytearray(_valid_container())
-    for index, value in edits:
-        data[index % len(data)] = value
-    try:
-        _, payload = container.unpack(bytes(data))
-    except StegokitError:
-        return
-    assert payload.text == "fuzz me " * 8  # a mutation that passes every check changed nothing
-
-
-STEGO = stegokit.embed_text(photo("coffee")[:96, :128], "a message worth fuzzing", rng=0).pixels
-
-
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.integers(0, STEGO.size - 1), st.integers(0, 255)), max_size=20),
-       st.booleans())
-def test_lsb_extractor_survives_mutated_stego_images(edits, with_passphrase):
-    pixels = STEGO.copy().reshape(-1)
-    for index, value in edits:
-        pixels[index] = value
-    try:
-        found = stegokit.extract_text(pixels.reshape(STEGO.shape),
-                                      passphrase="pw" if with_passphrase else None)
-    except StegokitError:
-        return
-    assert found.text == "a message worth fuzzing"
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.integers(1, 40), st.integers(1, 40), st.sampled_from([1, 2, 3, 4]),
-       st.integers(0, 2**32 - 1))
-def test_lsb_extractor_survives_random_images(height, width, channels, seed):
-    pixels = np.random.default_rng(seed).integers(0, 256, (height, width, channels), np.uint8)
-    with pytest.raises(StegokitError):
-        stegokit.extract_text(pixels)

@@ -6,6 +6,8 @@ The public API::
     stegokit.embed_text("cover.png", "meet at noon", passphrase="...").save("out.png")
     stegokit.extract_text("out.png", passphrase="...").text
     stegokit.capacity("cover.png").lsb[1]
+    stegokit.hide_image("cover.png", "secret.png").save("out.png")
+    stegokit.reveal_image("out.png").save("secret-again.png")
 """
 
 from .api import (
@@ -26,6 +28,7 @@ from .errors import (
     OutputError,
     StegokitError,
 )
+from .imageapi import HideResult, RevealResult, hide_image, reveal_image
 
 __version__ = "0.1.0"
 
@@ -35,13 +38,17 @@ __all__ = [
     "CapacityReport",
     "EmbedResult",
     "Extraction",
+    "HideResult",
     "InputError",
     "NoPayloadError",
     "OutputError",
     "Payload",
+    "RevealResult",
     "StegokitError",
     "capacity",
     "embed_text",
     "extract_text",
     "file_payload",
+    "hide_image",
+    "reveal_image",
 ]

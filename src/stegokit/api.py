@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from . import container, crypto, images
-from .codecs import lsb
+from .codecs import imagehide, lsb
 from .container import Payload
 from .errors import CapacityError, InputError
 from .images import Picture
@@ -211,6 +211,9 @@ def extract_text(stego, *, passphrase: str | bytes | None = None,
     """
     picture = images.load(stego)
     found = lsb.extract(picture.pixels, unlock=make_unlock(passphrase, private_key))
+    if found.codec == container.CODEC_IMAGE:
+        raise InputError("this image carries a hidden image (hide-image), not a text or "
+                         "file: use stegokit reveal-image")
     return Extraction(found.payload, container.CODEC_NAMES[found.codec], found.param & 0x0F,
                       found.encrypted, picture.notices)
 
@@ -224,6 +227,8 @@ class CapacityReport:
     mode: str
     lsb: dict[int, int]
     lsb_encrypted: dict[int, int]
+    #: The largest secret image per mode, plain and encrypted (:func:`imagehide.capacities`).
+    image: dict[str, dict] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -232,6 +237,7 @@ class CapacityReport:
             "mode": self.mode,
             "lsb": {str(bits): n for bits, n in self.lsb.items()},
             "lsb_encrypted": {str(bits): n for bits, n in self.lsb_encrypted.items()},
+            "image": self.image,
         }
 
 
@@ -249,4 +255,6 @@ def capacity(cover, *, filename: str = "") -> CapacityReport:
         lsb={b: lsb.capacity(picture.pixels, b, encrypted=False, name=filename) for b in lsb.BITS},
         lsb_encrypted={b: lsb.capacity(picture.pixels, b, encrypted=True, name=filename)
                        for b in lsb.BITS},
+        image={"plain": imagehide.capacities(picture.pixels, encrypted=False),
+               "encrypted": imagehide.capacities(picture.pixels, encrypted=True)},
     )

@@ -8,13 +8,14 @@ one line on stderr and its exit code (see :class:`ExitStatus`). ``--debug`` or
 from __future__ import annotations
 
 import os
+import signal
 
 import typer
 from typer.core import TyperGroup
 
 from .. import __version__
 from ..errors import StegokitError
-from . import analyze, capacity, demo, text
+from . import analyze, capacity, demo, image, text
 from .common import ExitStatus, error_line
 from .mail import app as mail_app
 from .users import app as history_app
@@ -78,6 +79,7 @@ def _root(
 
 
 app.add_typer(text.app)
+app.add_typer(image.app)
 app.add_typer(capacity.app)
 app.add_typer(analyze.app)
 app.add_typer(demo.app)
@@ -87,6 +89,14 @@ app.add_typer(history_app)
 app.add_typer(mail_app)
 
 
+def _terminate(signum, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
-    """Entry point of the ``stegokit`` console script."""
+    """Entry point of the ``stegokit`` console script.
+
+    SIGTERM unwinds like Ctrl-C, so a half-written output is removed on the way out.
+    """
+    signal.signal(signal.SIGTERM, _terminate)
     app()

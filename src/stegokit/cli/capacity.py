@@ -35,3 +35,23 @@ def capacity(
     for bits, plain in report.lsb.items():
         table.add_row("lsb", str(bits), f"{plain:,}", f"{report.lsb_encrypted[bits]:,}")
     console.print(table)
+    console.print(_image_table(report.image))
+
+
+def _image_table(image: dict) -> Table:
+    """The largest secret image per hide-image mode, plain and encrypted."""
+    plain, sealed = image["plain"], image["encrypted"]
+    table = Table(title="hide-image: largest secret image")
+    table.add_column("mode")
+    table.add_column("bits per value", justify="right")
+    table.add_column("plain", justify="right")
+    table.add_column("encrypted", justify="right")
+    for bits, size in plain["lossless_file_bytes"].items():
+        table.add_row("lossless", bits, f"{size:,} bytes of PNG/WebP",
+                      f"{sealed['lossless_file_bytes'][bits]:,} bytes")
+    table.add_row("nibble", "4", f"{plain['nibble']['rgb_pixels']:,} RGB pixels",
+                  f"{sealed['nibble']['rgb_pixels']:,} RGB pixels")
+    for k, room in plain["planes"].items():
+        table.add_row("planes", k, f"{room['rgb_pixels']:,} RGB pixels",
+                      f"{sealed['planes'][k]['rgb_pixels']:,} RGB pixels")
+    return table

@@ -151,8 +151,8 @@ def _write_flips(flat: np.ndarray, where: np.ndarray, rng: np.random.Generator) 
     return len(moved)
 
 
-def _write(flat: np.ndarray, where: np.ndarray, symbols: np.ndarray, bits: int,
-           rng: np.random.Generator) -> int:
+def write_symbols(flat: np.ndarray, where: np.ndarray, symbols: np.ndarray, bits: int,
+                  rng: np.random.Generator) -> int:
     """Store ``symbols`` in the low ``bits`` of ``flat[where]``; return how many values changed."""
     old = flat[where]
     if bits == 1:
@@ -175,7 +175,7 @@ def _write_ordered(flat: np.ndarray, carrier: _Carrier, sequence: Order, data: b
     symbols = _symbols(data, bits)
     changed = 0
     for positions, where in sequence.layout(len(symbols)):
-        changed += _write(flat, carrier.flat(where), symbols[positions], bits, rng)
+        changed += write_symbols(flat, carrier.flat(where), symbols[positions], bits, rng)
     return changed
 
 
@@ -324,7 +324,7 @@ def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, code: int = 0,
     changed = 0
     if encrypted:
         block = _symbols(data[: crypto.KEY_BLOCK_SIZE], 1)
-        changed += _write(flat, carrier.key_block_flat(), block, 1, rng)
+        changed += write_symbols(flat, carrier.key_block_flat(), block, 1, rng)
     sequence = order(carrier.size, keys.order if encrypted else FIXED_KEY)
     if code:
         changed += _write_ordered(flat, carrier, sequence, body[:HEADER_SIZE], 1, rng)

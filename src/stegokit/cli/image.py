@@ -1,0 +1,169 @@
+"""``hide-image`` and ``reveal-image``."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .. import imageapi
+from ..errors import InputError, OutputError
+from .common import (
+    AskPassphrase,
+    Force,
+    JsonOut,
+    PassphraseFile,
+    console,
+    format_psnr,
+    notice,
+    print_json,
+    read_passphrase,
+)
+from .text import check_output
+from .users import OpenAsOption, ToOption, private_key, recipient_key, record_embed
+
+app = typer.Typer()
+
+
+class Mode(str, enum.Enum):
+    auto = "auto"
+    lossless = "lossless"
+    nibble = "nibble"
+    planes = "planes"
+
+
+def _what(result: imageapi.HideResult) -> str:
+    if result.mode == "lossless":
+        return f"lossless ({result.secret_format} file of {result.stored_bytes:,} bytes)"
+    if result.mode == "nibble":
+        return "nibble (two 4-bit halves per secret byte)"
+    layout = (f"packed as a {result.secret_format} file of {result.stored_bytes:,} bytes"
+              if result.packed else "fixed-rate")
+    return f"planes (top {result.k} bit planes, {layout})"
+
+
+@app.command("hide-image")
+def hide_image(
+    cover: Annotated[Path, typer.Argument(help="The cover image (any format Pillow reads).")],
+    secret: Annotated[Path, typer.Argument(help="The image to hide (L, LA, RGB or RGBA).")],
+    output: Annotated[Path, typer.Option(
+        "-o", "--output", help="Where to write the stego image: .png, .bmp, .tiff or .webp.")],
+    mode: Annotated[Mode, typer.Option(
+        "--mode", case_sensitive=False,
+        help="auto: lossless if it fits at 4 bits or fewer, else planes. lossless: the "
+        "secret's PNG/WebP file, exact. nibble: the classic two 4-bit halves per byte, "
+        "exact. planes: the secret's top --bits bit planes, for a secret as large as the "
+        "cover.")] = Mode.auto,
+    bits: Annotated[int | None, typer.Option(
+        "--bits", "-b", min=1, max=4,
+        help="planes: bit planes of the secret kept (default 4). lossless: the most low "
+        "bits per value to use (default 4).")] = None,
+    resize: Annotated[bool, typer.Option(
+        "--resize", help="planes/auto: scale a secret too large for the cover down to fit.")
+    ] = False,
+    passphrase: AskPassphrase = False,
+    passphrase_file: PassphraseFile = None,
+    to: ToOption = None,
+    force: Force = False,
+    json_out: JsonOut = False,
+) -> None:
+    """Hide a whole image inside a cover image.
+
+    The cover and the secret are never modified. With a passphrase the secret is encrypted
+    (AES-256 + HMAC-SHA256, key from Argon2id) and scattered in a key-dependent order.
+    reveal-image needs no mode flags: the hidden header says what was done.
+
+    Example: stegokit hide-image photo.png secret.png -o out.png -p
+    """
+    check_output(output, force)
+    if to and (passphrase or passphrase_file):
+        raise InputError("seal with a passphrase or --to a recipient, not both")
+    recipient = recipient_key(to)
+    key = None if to else read_passphrase(passphrase, passphrase_file, confirm=True)
+    with console.status("Hiding…"):
+        result = imageapi.hide_image(cover, secret, mode=mode.value, bits=bits, resize=resize,
+                                     passphrase=key, recipient=recipient)
+        result.save(output, force=force)
+    record_embed(f"image-{result.mode}", to, output)
+    for line in result.notices:
+        notice(line)
+    width, height = result.secret_size
+    summary = {
+        "output": str(output),
+        "mode": result.mode,
+        "requested_mode": mode.value,
+        "bits": result.bits,
+        "k": result.k,
+        "packed": result.packed,
+        "encrypted": result.encrypted,
+        "cover_psnr": result.cover_psnr,
+        "secret_psnr": result.secret_psnr,
+        "exact": result.exact,
+        "secret_width": width,
+        "secret_height": height,
+        "secret_mode": result.secret_mode,
+        "secret_format": result.secret_format,
+        "stored_bytes": result.stored_bytes,
+        "changed": result.changed,
+        "resized_from": list(result.resized_from) if result.resized_from else None,
+    }
+    if json_out:
+        print_json(summary)
+        return
+    if result.resized_from:
+        notice(f"resized the secret from {result.resized_from[0]}×{result.resized_from[1]} "
+               f"to {width}×{height} to fit")
+    chose = f"{mode.value} chose " if mode is Mode.auto else ""
+    lock = "encrypted" if result.encrypted else "not encrypted"
+    revealed = ("every pixel exact" if result.exact
+                else f"PSNR {format_psnr(result.secret_psnr)}")
+    console.print(
+        f"Hid {secret.name} ({width}×{height} {result.secret_mode}) in {output}: "
+        f"{chose}{_what(result)}, {result.bits} bit(s) per value, {lock}.\n"
+        f"Cover PSNR {format_psnr(result.cover_psnr)}; the revealed secret: {revealed}."
+    )
+
+
+@app.command("reveal-image")
+def reveal_image(
+    stego: Annotated[Path, typer.Argument(help="The image that carries the secret image.")],
+    output: Annotated[Path, typer.Option(
+        "-o", "--output",
+        help="Where to write the secret image (PNG without an extension; JPEG only for "
+        "planes, whose secret is approximate anyway).")],
+    passphrase: AskPassphrase = False,
+    passphrase_file: PassphraseFile = None,
+    user: OpenAsOption = None,
+    force: Force = False,
+    json_out: JsonOut = False,
+) -> None:
+    """Recover a hidden image; the mode, bit depth and encryption are detected.
+
+    Exit code 3: no hidden message; 4: wrong passphrase or damaged data.
+
+    Example: stegokit reveal-image out.png -o secret.png -p
+    """
+    imageapi.output_format(output, exact=False)
+    if output.exists() and not force:
+        raise OutputError(f"{output} exists; use --force to overwrite it")
+    if user and (passphrase or passphrase_file):
+        raise InputError("open with a passphrase or --user, not both")
+    secret_key = private_key(user)
+    key = None if user else read_passphrase(passphrase, passphrase_file, confirm=False)
+    with console.status("Looking for a hidden image…"):
+        found = imageapi.reveal_image(stego, passphrase=key, private_key=secret_key)
+        found.save(output, force=force)
+    height, width = found.pixels.shape[:2]
+    if json_out:
+        print_json({
+            "output": str(output), "mode": found.mode, "bits": found.bits, "k": found.k,
+            "encrypted": found.encrypted, "exact": found.exact, "width": width,
+            "height": height, "image_mode": found.picture.mode, "format": found.data_format,
+            "name": found.name or None,
+        })
+        return
+    how = "exact" if found.exact else f"top {found.k} bit planes, approximate"
+    console.print(f"Revealed a {width}×{height} {found.picture.mode} image ({found.mode}, "
+                  f"{how}) to {output}.")

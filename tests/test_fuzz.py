@@ -1,0 +1,119 @@
+"""Fuzz harnesses: decoders fed random and mutated input must end in a StegokitError.
+
+Each harness is a hypothesis test. The CI run uses STEGOKIT_FUZZ_EXAMPLES examples per
+harness (default 300); the long run documented in docs/security.md sets it to 100000:
+
+    STEGOKIT_FUZZ_EXAMPLES=100000 python -m pytest tests/test_fuzz.py \
+        -p no:cacheprovider --hypothesis-show-statistics
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import numpy as np
+import pytest
+from conftest import photo
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import stegokit
+from stegokit import container, keytext
+from stegokit.errors import StegokitError
+
+EXAMPLES = int(os.environ.get("STEGOKIT_FUZZ_EXAMPLES", "300"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.too_slow])
+
+
+@FUZZ
+@given(st.binary(max_size=300))
+def test_container_parser_survives_random_bytes(data):
+    for secret in ({}, {"passphrase": "pw"}):
+        with contextlib.suppress(StegokitError):
+            container.unpack(data, **secret)
+
+
+def _valid_container() -> bytes:
+    return container.pack(stegokit.Payload.from_text("fuzz me " * 8), codec=1)
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.integers(0, 200), st.integers(0, 255)), min_size=1, max_size=6))
+def test_container_parser_survives_mutations(edits):
+    data = bytearray(_valid_container())
+    for index, value in edits:
+        data[index % len(data)] = value
+    try:
+        _, payload = container.unpack(bytes(data))
+    except StegokitError:
+        return
+    assert payload.text == "fuzz me " * 8  # a mutation that passes every check changed nothing
+
+
+STEGO = stegokit.embed_text(photo("coffee")[:96, :128], "a message worth fuzzing", rng=0).pixels
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.integers(0, STEGO.size - 1), st.integers(0, 255)), max_size=20),
+       st.booleans())
+def test_lsb_extractor_survives_mutated_stego_images(edits, with_passphrase):
+    pixels = STEGO.copy().reshape(-1)
+    for index, value in edits:
+        pixels[index] = value
+    try:
+        found = stegokit.extract_text(pixels.reshape(STEGO.shape),
+                                      passphrase="pw" if with_passphrase else None)
+    except StegokitError:
+        return
+    assert found.text == "a message worth fuzzing"
+
+
+@FUZZ
+@given(st.integers(1, 40), st.integers(1, 40), st.sampled_from([1, 2, 3, 4]),
+       st.integers(0, 2**32 - 1))
+def test_lsb_extractor_survives_random_images(height, width, channels, seed):
+    pixels = np.random.default_rng(seed).integers(0, 256, (height, width, channels), np.uint8)
+    with pytest.raises(StegokitError):
+        stegokit.extract_text(pixels)
+
+
+PUBLIC_KEY = keytext.encode_public_key(bytes(range(1, 33)))
+
+
+@FUZZ
+@given(st.one_of(st.text(max_size=80), st.lists(
+    st.tuples(st.integers(0, len(PUBLIC_KEY) - 1), st.characters()), min_size=1, max_size=4)))
+def test_public_key_import_survives_garbage(given_input):
+    if isinstance(given_input, str):
+        text = given_input
+    else:
+        chars = list(PUBLIC_KEY)
+        for index, char in given_input:
+            chars[index] = char
+        text = "".join(chars)
+    try:
+        key = keytext.decode_public_key(text)
+    except StegokitError:
+        return
+    assert len(key) == 32
+
+
+HIDDEN = stegokit.hide_image(photo("coffee")[:64, :96], photo("camera")[:20, :30, 0],
+                             mode="nibble", rng=0).pixels
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.integers(0, HIDDEN.size - 1), st.integers(0, 255)), max_size=20),
+       st.booleans())
+def test_reveal_image_survives_mutated_stego_images(edits, with_passphrase):
+    pixels = HIDDEN.copy().reshape(-1)
+    for index, value in edits:
+        pixels[index] = value
+    try:
+        found = stegokit.reveal_image(pixels.reshape(HIDDEN.shape),
+                                      passphrase="pw" if with_passphrase else None)
+    except StegokitError:
+        return
+    assert np.array_equal(found.pixels[..., 0], photo("camera")[:20, :30, 0])
