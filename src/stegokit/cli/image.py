@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from .. import imageapi
-from ..errors import InputError, OutputError
+from ..errors import OutputError
 from .common import (
     AskPassphrase,
     Force,
@@ -19,10 +19,9 @@ from .common import (
     format_psnr,
     notice,
     print_json,
-    read_passphrase,
 )
 from .text import check_output
-from .users import OpenAsOption, ToOption, private_key, recipient_key, record_embed
+from .users import OpenAsOption, ToOption, opening_secrets, record_embed, sealing_secrets
 
 app = typer.Typer()
 
@@ -78,10 +77,7 @@ def hide_image(
     Example: stegokit hide-image photo.png secret.png -o out.png -p
     """
     check_output(output, force)
-    if to and (passphrase or passphrase_file):
-        raise InputError("seal with a passphrase or --to a recipient, not both")
-    recipient = recipient_key(to)
-    key = None if to else read_passphrase(passphrase, passphrase_file, confirm=True)
+    key, recipient = sealing_secrets(passphrase, passphrase_file, to)
     with console.status("Hiding…"):
         result = imageapi.hide_image(cover, secret, mode=mode.value, bits=bits, resize=resize,
                                      passphrase=key, recipient=recipient)
@@ -148,10 +144,7 @@ def reveal_image(
     imageapi.output_format(output, exact=False)
     if output.exists() and not force:
         raise OutputError(f"{output} exists; use --force to overwrite it")
-    if user and (passphrase or passphrase_file):
-        raise InputError("open with a passphrase or --user, not both")
-    secret_key = private_key(user)
-    key = None if user else read_passphrase(passphrase, passphrase_file, confirm=False)
+    key, secret_key = opening_secrets(passphrase, passphrase_file, user)
     with console.status("Looking for a hidden image…"):
         found = imageapi.reveal_image(stego, passphrase=key, private_key=secret_key)
         found.save(output, force=force)

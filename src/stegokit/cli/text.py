@@ -20,9 +20,8 @@ from .common import (
     format_psnr,
     notice,
     print_json,
-    read_passphrase,
 )
-from .users import OpenAsOption, ToOption, private_key, recipient_key, record_embed
+from .users import OpenAsOption, ToOption, opening_secrets, record_embed, sealing_secrets
 
 app = typer.Typer()
 
@@ -88,10 +87,7 @@ def embed_text(
     """
     payload = _read_message(message, message_file, file)
     check_output(output, force)
-    if to and (passphrase or passphrase_file):
-        raise InputError("seal with a passphrase or --to a recipient, not both")
-    recipient = recipient_key(to)
-    secret = None if to else read_passphrase(passphrase, passphrase_file, confirm=True)
+    secret, recipient = sealing_secrets(passphrase, passphrase_file, to)
     with console.status("Hiding…"):
         result = api.embed_text(cover, payload, bits=bits, stealth=stealth, passphrase=secret,
                                 recipient=recipient)
@@ -144,10 +140,7 @@ def extract_text(
     """
     if output is not None and output.exists() and not force:
         raise OutputError(f"{output} exists; use --force to overwrite it")
-    if user and (passphrase or passphrase_file):
-        raise InputError("open with a passphrase or --user, not both")
-    key = private_key(user)
-    secret = None if user else read_passphrase(passphrase, passphrase_file, confirm=False)
+    secret, key = opening_secrets(passphrase, passphrase_file, user)
     with console.status("Looking for a hidden message…"):
         found = api.extract_text(stego, passphrase=secret, private_key=key)
     payload = found.payload

@@ -20,7 +20,7 @@ from rich.table import Table
 from ..errors import InputError, StegokitError
 from ..keyring import Keyring, User
 from ..mail import SECURITIES, default_port
-from .common import JsonOut, console, notice
+from .common import JsonOut, console, notice, read_passphrase
 
 PASSWORD_ENV = "STEGOKIT_PASSWORD"
 NEW_PASSWORD_ENV = "STEGOKIT_NEW_PASSWORD"
@@ -70,6 +70,26 @@ def private_key(email: str | None) -> bytes | None:
     with Keyring.open() as keyring:
         user = keyring.user(email)
         return keyring.unlock(user.email, read_password(f"Password for {user.email}"))
+
+
+def sealing_secrets(ask: bool, passphrase_file: Path | None,
+                    to: str | None) -> tuple[str | None, bytes | None]:
+    """``(passphrase, recipient public key)`` for hiding: at most one of them is set."""
+    if to and (ask or passphrase_file):
+        raise InputError("seal with a passphrase or --to a recipient, not both")
+    if to:
+        return None, recipient_key(to)
+    return read_passphrase(ask, passphrase_file, confirm=True), None
+
+
+def opening_secrets(ask: bool, passphrase_file: Path | None,
+                    user: str | None) -> tuple[str | None, bytes | None]:
+    """``(passphrase, private key)`` for extracting: at most one of them is set."""
+    if user and (ask or passphrase_file):
+        raise InputError("open with a passphrase or --user, not both")
+    if user:
+        return None, private_key(user)
+    return read_passphrase(ask, passphrase_file, confirm=False), None
 
 
 def record_embed(method: str, recipient: str | None, output: Path) -> None:
