@@ -169,6 +169,7 @@ def test_demo_runs():
     result = run("demo")
     assert result.exit_code == 0, result.output
     assert "(identical)" in result.stdout and "refused" in result.stdout
+    assert "'meet at the old mill' (neural)" in " ".join(result.stdout.split())
 
 
 def test_debug_shows_tracebacks(cover_png):

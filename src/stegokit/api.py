@@ -16,7 +16,7 @@ import numpy as np
 from . import container, crypto, images
 from .codecs import imagehide, lsb
 from .container import Payload
-from .errors import CapacityError, InputError
+from .errors import CapacityError, InputError, NoPayloadError
 from .images import Picture
 from .metrics import psnr
 
@@ -40,9 +40,11 @@ class EmbedResult:
     def pixels(self) -> np.ndarray:
         return self.picture.pixels
 
-    def save(self, path: str | os.PathLike, *, force: bool = False) -> None:
-        """Write the stego image (format from the extension; lossy formats refused)."""
-        images.save(self.picture, path, force=force)
+    def save(self, path: str | os.PathLike, *, force: bool = False, quality: int = 95) -> None:
+        """Write the stego image, format from the extension. Lossy formats are refused for the
+        LSB codec; the neural codec may be saved as JPEG at ``quality``."""
+        images.save(self.picture, path, force=force, lossless=self.method != "neural",
+                    quality=quality)
 
 
 @dataclass(frozen=True)
@@ -135,10 +137,65 @@ def _rate_checks(rate: float, container_bytes: int, stealth: bool, bits: int) ->
     return ()
 
 
+METHODS = ("lsb", "neural")
+
+
+def _embed_neural(picture: Picture, payload: Payload, sealed: bool) -> EmbedResult:
+    """The neural codec: short text that survives JPEG and resizing (no encryption room)."""
+    from .codecs import neural
+
+    smallest_sealed = crypto.KEY_BLOCK_SIZE + container.HEADER_SIZE + crypto.sealed_size(1)
+    if sealed:
+        raise CapacityError(
+            f"an encrypted message needs at least {smallest_sealed} bytes; the neural codec "
+            f"carries {neural.CAPACITY}: leave out the passphrase or use the LSB codec"
+        )
+    if payload.kind != "text":
+        raise InputError(f"the neural codec carries short text only (up to {neural.CAPACITY} "
+                         "bytes); hide files with the LSB codec")
+    if len(payload.data) > neural.CAPACITY:
+        raise CapacityError(f"the message is {len(payload.data)} bytes; the neural codec "
+                            f"carries at most {neural.CAPACITY}")
+    pixels = picture.pixels
+    notes = picture.notices
+    if pixels.shape[2] < 3:
+        notes += ("the neural codec works in colour: the grey cover becomes an RGB image",)
+        pixels = np.repeat(pixels[..., :1], 3, axis=2)
+    stego = neural.embed(pixels[..., :3], payload.data)
+    if pixels.shape[2] == 4:
+        stego = np.concatenate([stego, pixels[..., 3:]], axis=2)
+    return EmbedResult(
+        picture=picture.with_pixels(stego),
+        method="neural",
+        bits=0,
+        encrypted=False,
+        stored_bytes=len(payload.data),
+        capacity=neural.CAPACITY,
+        changed=int(np.count_nonzero(stego[..., :3] != pixels[..., :3])),
+        psnr=psnr(pixels[..., :3], stego[..., :3]),
+        notices=notes,
+    )
+
+
+def _extract_neural(picture: Picture) -> Extraction:
+    from .codecs import neural
+
+    pixels = picture.pixels
+    rgb = np.repeat(pixels[..., :1], 3, axis=2) if pixels.shape[2] < 3 else pixels[..., :3]
+    data = neural.extract(rgb)
+    try:
+        data.decode("utf-8")
+        payload = Payload(data, "text")
+    except UnicodeDecodeError:
+        payload = Payload(data, "file")
+    return Extraction(payload, "neural", 0, False, picture.notices)
+
+
 def embed_text(
     cover,
     message: str | bytes | Payload,
     *,
+    method: str = "lsb",
     filename: str | None = None,
     bits: int = 1,
     stealth: bool = False,
@@ -153,8 +210,11 @@ def embed_text(
     ----------
     cover : path, PIL.Image.Image or ndarray (H, W[, C]) uint8
     message : str, bytes or Payload
+    method : {"lsb", "neural"}
+        ``"lsb"``: bit-exact, high capacity, lossless outputs only. ``"neural"``: up to
+        ``codecs.neural.CAPACITY`` bytes of text that survive JPEG and resizing (no encryption).
     bits : int
-        Low bits per colour value, 1 (default, least visible) to 4.
+        Low bits per colour value, 1 (default, least visible) to 4 (LSB only).
     stealth : bool
         Refuse payloads above :data:`STEALTH_RATE` bits per value (1 bit per value only).
     passphrase, recipient : optional
@@ -170,8 +230,12 @@ def embed_text(
     """
     if bits not in lsb.BITS:
         raise InputError("--bits must be 1, 2, 3 or 4")
+    if method not in METHODS:
+        raise InputError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
     picture = images.load(cover)
     payload = as_payload(message, filename)
+    if method == "neural":
+        return _embed_neural(picture, payload, passphrase is not None or recipient is not None)
     lock = make_lock(passphrase, recipient, kdf)
     encrypted = lock is not None
     data = container.pack(payload, codec=container.CODEC_LSB, param=lsb.layout_param(bits),
@@ -204,18 +268,45 @@ def embed_text(
 
 
 def extract_text(stego, *, passphrase: str | bytes | None = None,
-                 private_key: bytes | None = None) -> Extraction:
-    """Recover what :func:`embed_text` hid; the bit depth and encryption are detected.
+                 private_key: bytes | None = None, method: str = "auto") -> Extraction:
+    """Recover what :func:`embed_text` hid; the codec, bit depth and encryption are detected.
 
-    Raises NoPayloadError (nothing found) or AuthenticationError (wrong secret, damaged data).
+    ``method="auto"`` tries the LSB codec, then the neural codec; ``"lsb"`` or ``"neural"``
+    tries only that one. Raises NoPayloadError (nothing found) or AuthenticationError (wrong
+    secret, damaged data).
     """
+    if method not in ("auto", *METHODS):
+        raise InputError(f"unknown method {method!r}: use auto, lsb or neural")
     picture = images.load(stego)
-    found = lsb.extract(picture.pixels, unlock=make_unlock(passphrase, private_key))
+    if method == "neural":
+        return _extract_neural(picture)
+    try:
+        found = lsb.extract(picture.pixels, unlock=make_unlock(passphrase, private_key))
+    except NoPayloadError:
+        if method == "lsb" or not _neural_can_read(picture):
+            raise
+        try:
+            return _extract_neural(picture)
+        except NoPayloadError:
+            pass
+        raise
     if found.codec == container.CODEC_IMAGE:
         raise InputError("this image carries a hidden image (hide-image), not a text or "
                          "file: use stegokit reveal-image")
     return Extraction(found.payload, container.CODEC_NAMES[found.codec], found.param & 0x0F,
                       found.encrypted, picture.notices)
+
+
+def _neural_can_read(picture: Picture) -> bool:
+    from .codecs.neural import MIN_SIDE
+
+    return min(picture.pixels.shape[:2]) >= MIN_SIDE
+
+
+def _neural_capacity(picture: Picture) -> int:
+    from .codecs.neural import CAPACITY
+
+    return CAPACITY if _neural_can_read(picture) else 0
 
 
 @dataclass(frozen=True)
@@ -227,6 +318,8 @@ class CapacityReport:
     mode: str
     lsb: dict[int, int]
     lsb_encrypted: dict[int, int]
+    #: Bytes of text the neural codec carries here (0 if the image is too small for it).
+    neural: int = 0
     #: The largest secret image per mode, plain and encrypted (:func:`imagehide.capacities`).
     image: dict[str, dict] = field(default_factory=dict)
 
@@ -238,6 +331,7 @@ class CapacityReport:
             "lsb": {str(bits): n for bits, n in self.lsb.items()},
             "lsb_encrypted": {str(bits): n for bits, n in self.lsb_encrypted.items()},
             "image": self.image,
+            "neural": self.neural,
         }
 
 
@@ -257,4 +351,5 @@ def capacity(cover, *, filename: str = "") -> CapacityReport:
                        for b in lsb.BITS},
         image={"plain": imagehide.capacities(picture.pixels, encrypted=False),
                "encrypted": imagehide.capacities(picture.pixels, encrypted=True)},
+        neural=_neural_capacity(picture),
     )

@@ -192,6 +192,17 @@ def resized(picture: Picture, width: int, height: int) -> Picture:
     return picture.with_pixels(pixels.reshape(height, width, picture.pixels.shape[2]))
 
 
+def resample(values: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Bilinear resize of a uint8 ``(H, W, 3)`` image or a float32 ``(H, W)`` plane.
+
+    Downscaling uses Pillow's reducing gap of 2 (a box pre-filter), so it is fast and
+    alias-free; dtype and channel count are kept.
+    """
+    mode = "F" if values.dtype == np.float32 else None
+    image = Image.fromarray(values, mode=mode)
+    return np.asarray(image.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0))
+
+
 def output_format(path: str | os.PathLike, *, lossless: bool = True) -> str:
     """The Pillow format for an output path; refuses lossy formats when ``lossless``."""
     suffix = Path(path).suffix.lower()

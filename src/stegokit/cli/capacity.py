@@ -34,6 +34,7 @@ def capacity(
     table.add_column("encrypted bytes", justify="right")
     for bits, plain in report.lsb.items():
         table.add_row("lsb", str(bits), f"{plain:,}", f"{report.lsb_encrypted[bits]:,}")
+    table.add_row("neural (survives JPEG)", "", f"{report.neural:,} of text", "0")
     console.print(table)
     console.print(_image_table(report.image))
 

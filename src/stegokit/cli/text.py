@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -48,9 +49,20 @@ def _read_message(message: str | None, message_file: Path | None, file: Path | N
         ) from None
 
 
-def check_output(output: Path, force: bool) -> None:
+class Method(str, enum.Enum):
+    lsb = "lsb"
+    neural = "neural"
+
+
+class FindMethod(str, enum.Enum):
+    auto = "auto"
+    lsb = "lsb"
+    neural = "neural"
+
+
+def check_output(output: Path, force: bool, *, lossless: bool = True) -> None:
     """Fail early, before any slow work, if the output cannot be written."""
-    images.output_format(output)
+    images.output_format(output, lossless=lossless)
     if output.exists() and not force:
         raise OutputError(f"{output} exists; use --force to overwrite it")
 
@@ -59,9 +71,15 @@ def check_output(output: Path, force: bool) -> None:
 def embed_text(
     cover: Annotated[Path, typer.Argument(help="The cover image (any format Pillow reads).")],
     output: Annotated[Path, typer.Option(
-        "-o", "--output", help="Where to write the stego image: .png, .bmp, .tiff or .webp.")],
+        "-o", "--output", help="Where to write the stego image: .png, .bmp, .tiff or .webp "
+        "(and .jpg with --method neural).")],
     message: Annotated[str | None, typer.Option(
         "-m", "--message", help="The text to hide.")] = None,
+    method: Annotated[Method, typer.Option(
+        "--method", help="lsb: exact, large payloads, lossless files only. neural: up to 32 "
+        "bytes of text that survive JPEG and resizing.")] = Method.lsb,
+    quality: Annotated[int, typer.Option(
+        "--quality", min=1, max=100, help="JPEG quality when --method neural writes a .jpg.")] = 95,
     message_file: Annotated[Path | None, typer.Option(
         "--message-file", help="Read the text to hide from this file ('-' for stdin).")] = None,
     file: Annotated[Path | None, typer.Option(
@@ -84,14 +102,16 @@ def embed_text(
     HMAC-SHA256, key from Argon2id) and scattered in a key-dependent order.
 
     Example: stegokit embed-text photo.jpg -o out.png -m "meet at noon" -p
+
+    Example: stegokit embed-text photo.jpg -o out.jpg -m "survives JPEG" --method neural
     """
     payload = _read_message(message, message_file, file)
-    check_output(output, force)
+    check_output(output, force, lossless=method is Method.lsb)
     secret, recipient = sealing_secrets(passphrase, passphrase_file, to)
     with console.status("Hiding…"):
-        result = api.embed_text(cover, payload, bits=bits, stealth=stealth, passphrase=secret,
-                                recipient=recipient)
-        result.save(output, force=force)
+        result = api.embed_text(cover, payload, method=method.value, bits=bits, stealth=stealth,
+                                passphrase=secret, recipient=recipient)
+        result.save(output, force=force, quality=quality)
     record_embed(result.method, to, output)
     for line in result.notices:
         notice(line)
@@ -113,8 +133,9 @@ def embed_text(
         return
     what = f"{len(payload.data)} bytes of {payload.kind}"
     lock = "encrypted" if result.encrypted else "not encrypted"
+    how = f"{bits} bit(s) per value" if result.method == "lsb" else "survives JPEG"
     console.print(
-        f"Hid {what} in {output} ({result.method}, {bits} bit(s) per value, {lock}): "
+        f"Hid {what} in {output} ({result.method}, {how}, {lock}): "
         f"{result.changed:,} values changed, PSNR {format_psnr(result.psnr)}, "
         f"{result.stored_bytes / max(result.capacity, 1):.1%} of capacity."
     )
@@ -128,6 +149,8 @@ def extract_text(
     passphrase: AskPassphrase = False,
     passphrase_file: PassphraseFile = None,
     user: OpenAsOption = None,
+    method: Annotated[FindMethod, typer.Option(
+        "--method", help="auto: the LSB codec, then the neural codec.")] = FindMethod.auto,
     force: Force = False,
     json_out: JsonOut = False,
 ) -> None:
@@ -142,7 +165,8 @@ def extract_text(
         raise OutputError(f"{output} exists; use --force to overwrite it")
     secret, key = opening_secrets(passphrase, passphrase_file, user)
     with console.status("Looking for a hidden message…"):
-        found = api.extract_text(stego, passphrase=secret, private_key=key)
+        found = api.extract_text(stego, passphrase=secret, private_key=key,
+                                 method=method.value)
     payload = found.payload
     for line in found.notices:
         notice(line)

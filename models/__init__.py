@@ -1,0 +1,1 @@
+"""The neural codec's ONNX models and their SHA256SUMS manifest (data only)."""

@@ -1,0 +1,127 @@
+"""Robust neural codec: a short message that survives JPEG and resizing.
+
+An ONNX encoder sees a ``SIZE`` x ``SIZE`` copy of the cover and returns a residual,
+which is upsampled to the full image and added there; the ONNX decoder reads a
+``SIZE`` x ``SIZE`` copy of the stego image. The raw bits carry a framed, CRC-checked,
+Reed-Solomon protected and whitened message (see ``neural_ecc``), so :func:`extract`
+returns the exact message or raises :class:`~stegokit.errors.NoPayloadError`.
+:func:`embed` reads its own result back and re-embeds more strongly when too many raw
+bits come out wrong (textured photos).
+Runtime needs numpy, Pillow and onnxruntime only; onnxruntime is imported lazily.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stegokit import images
+from stegokit.codecs.neural_ecc import CAPACITY, RAW_BITS, decode, encode
+from stegokit.codecs.neural_model import session
+from stegokit.errors import InputError
+
+__all__ = ["CAPACITY", "MIN_SIDE", "embed", "extract"]
+
+SIZE = 128
+MIN_SIDE = 128
+# embed reads its result back; above this many wrong raw bits it re-embeds stronger.
+MAX_OWN_ERRORS = 8
+BOOSTS = (1.0, 1.5, 2.0)
+
+
+def _check_pixels(pixels: np.ndarray) -> None:
+    if not isinstance(pixels, np.ndarray) or pixels.dtype != np.uint8:
+        raise InputError("the neural codec needs a uint8 RGB pixel array")
+    if pixels.ndim != 3 or pixels.shape[2] != 3:
+        raise InputError(f"the neural codec needs an (H, W, 3) RGB array, got {pixels.shape}")
+    if min(pixels.shape[:2]) < MIN_SIDE:
+        h, w = pixels.shape[:2]
+        raise InputError(
+            f"image is {w}x{h} px; the neural codec needs a short side of at least {MIN_SIDE} px"
+        )
+
+
+def _small(pixels: np.ndarray) -> np.ndarray:
+    """``(1, 3, SIZE, SIZE)`` float32 in [0, 1]: the model's view of ``pixels``."""
+    img = images.resample(pixels, SIZE, SIZE)
+    return (np.asarray(img, dtype=np.float32) / 255).transpose(2, 0, 1)[None]
+
+
+def embed(pixels: np.ndarray, message: bytes, *, strength: float = 1.0) -> np.ndarray:
+    """Hide ``message`` in an image.
+
+    Parameters
+    ----------
+    pixels : numpy.ndarray
+        ``(H, W, 3)`` uint8 RGB in [0, 255], short side >= ``MIN_SIDE``; not modified.
+    message : bytes
+        At most ``CAPACITY`` bytes.
+    strength : float
+        Scale of the hidden residual; 1.0 is what the model was trained for. Larger is
+        more robust and more visible. If the decoder, reading the result back, gets
+        more than ``MAX_OWN_ERRORS`` raw bits wrong (some textured photos), the image is
+        re-embedded at 1.5x, then 2x this strength, and the best attempt is returned.
+
+    Returns
+    -------
+    numpy.ndarray
+        New ``(H, W, 3)`` uint8 RGB array, the stego image.
+
+    Raises
+    ------
+    InputError
+        Not an RGB uint8 array, or the short side is below ``MIN_SIDE``.
+    CapacityError
+        ``message`` is longer than ``CAPACITY`` bytes.
+    """
+    _check_pixels(pixels)
+    bits = encode(bytes(message))
+    best, best_errors = pixels, RAW_BITS + 1
+    for boost in BOOSTS:
+        stego = _embed_bits(pixels, bits, strength * boost)
+        errors = int(((_logits(stego) > 0) != (bits > 0.5)).sum())
+        if errors < best_errors:
+            best, best_errors = stego, errors
+        if errors <= MAX_OWN_ERRORS:
+            break
+    return best
+
+
+def _embed_bits(pixels: np.ndarray, bits: np.ndarray, strength: float) -> np.ndarray:
+    """Add the residual for raw ``bits`` ``(RAW_BITS,)`` float32 0/1 to a checked image."""
+    residual = session("encoder").run(None, {"cover": _small(pixels), "bits": bits[None]})[0][0]
+    h, w = pixels.shape[:2]
+    delta = np.empty((h, w, 3), np.int16)
+    for c in range(3):
+        plane = (residual[c] * (255 * strength)).astype(np.float32)
+        delta[..., c] = np.rint(images.resample(plane, w, h))
+    delta += pixels
+    return np.clip(delta, 0, 255).astype(np.uint8)
+
+
+def extract(pixels: np.ndarray) -> bytes:
+    """Read the message hidden by :func:`embed`.
+
+    Parameters
+    ----------
+    pixels : numpy.ndarray
+        ``(H, W, 3)`` uint8 RGB in [0, 255], short side >= ``MIN_SIDE``.
+
+    Returns
+    -------
+    bytes
+        The exact message.
+
+    Raises
+    ------
+    NoPayloadError
+        No message could be recovered (never a damaged one).
+    InputError
+        Not an RGB uint8 array, or the short side is below ``MIN_SIDE``.
+    """
+    _check_pixels(pixels)
+    return decode(_logits(pixels))
+
+
+def _logits(pixels: np.ndarray) -> np.ndarray:
+    """``(RAW_BITS,)`` float32 decoder logits for an image (> 0 means bit 1)."""
+    return session("decoder").run(None, {"image": _small(pixels)})[0].reshape(RAW_BITS)

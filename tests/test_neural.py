@@ -1,0 +1,115 @@
+"""The shipped neural codec: round trips through real files, clean photos, bad models."""
+
+import io
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from stegokit.codecs import neural, neural_model
+from stegokit.errors import CapacityError, InputError, NoPayloadError
+
+skdata = pytest.importorskip("skimage.data")
+PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
+MESSAGE = "stegokit ✓ neural codec 2026!!"[:32].encode()[: neural.CAPACITY]
+
+
+def photo(name: str) -> np.ndarray:
+    a = getattr(skdata, name)()
+    return np.repeat(a[..., None], 3, axis=2) if a.ndim == 2 else a[..., :3]
+
+
+def through(pixels: np.ndarray, tmp_path, fmt: str, **kw) -> np.ndarray:
+    path = tmp_path / f"stego.{fmt.lower()}"
+    Image.fromarray(pixels).save(path, fmt, **kw)
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+@pytest.fixture(scope="module", params=PHOTOS)
+def stego(request):
+    cover = photo(request.param)
+    return cover, neural.embed(cover, MESSAGE)
+
+
+def test_embed_keeps_shape_and_input(stego):
+    cover, out = stego
+    before = cover.copy()
+    again = neural.embed(cover, MESSAGE)
+    assert np.array_equal(cover, before)
+    assert np.array_equal(again, out)
+    assert out.shape == cover.shape and out.dtype == np.uint8
+    mse = np.mean((out.astype(float) - cover) ** 2)
+    assert mse > 0 and 10 * np.log10(255**2 / mse) > 36
+
+
+@pytest.mark.parametrize(
+    ("fmt", "kw"), [("PNG", {}), ("JPEG", {"quality": 90}), ("JPEG", {"quality": 75})]
+)
+def test_round_trip_through_files(stego, tmp_path, fmt, kw):
+    assert neural.extract(through(stego[1], tmp_path, fmt, **kw)) == MESSAGE
+
+
+def test_round_trip_after_half_resize(stego, tmp_path):
+    img = Image.fromarray(stego[1])
+    half = img.resize((img.width // 2, img.height // 2), Image.Resampling.BICUBIC)
+    assert neural.extract(through(np.asarray(half), tmp_path, "PNG")) == MESSAGE
+
+
+@pytest.mark.parametrize("name", [*PHOTOS, "camera", "immunohistochemistry", "hubble_deep_field"])
+def test_clean_photos_have_no_payload(name):
+    with pytest.raises(NoPayloadError):
+        neural.extract(photo(name))
+
+
+def test_capacity_and_input_errors():
+    cover = photo("coffee")
+    assert neural.CAPACITY >= 20
+    with pytest.raises(CapacityError, match=str(neural.CAPACITY)):
+        neural.embed(cover, b"x" * (neural.CAPACITY + 1))
+    with pytest.raises(InputError, match="128"):
+        neural.embed(cover[:100], b"hi")
+    with pytest.raises(InputError):
+        neural.extract(cover.astype(np.float32))
+    with pytest.raises(InputError):
+        neural.extract(cover[..., 0])
+
+
+def test_strength_scales_the_residual():
+    cover = photo("chelsea")
+    weak = neural.embed(cover, MESSAGE, strength=0.5).astype(float) - cover
+    strong = neural.embed(cover, MESSAGE, strength=4.0).astype(float) - cover
+    assert np.abs(strong).mean() > 3 * np.abs(weak).mean()
+
+
+def test_manifest_mismatch_is_a_clear_error(tmp_path, monkeypatch):
+    for f in neural_model.model_dir().iterdir():
+        if f.suffix == ".onnx" or f.name == neural_model.MANIFEST:
+            shutil.copy(f, tmp_path / f.name)
+    assert neural_model.verified_path("decoder", tmp_path)
+    with open(tmp_path / "decoder.onnx", "ab") as fh:
+        fh.write(b"\0")
+    with pytest.raises(neural_model.ModelError, match=r"decoder\.onnx is damaged.*SHA-256"):
+        neural_model.verified_path("decoder", tmp_path)
+    monkeypatch.setattr(neural_model, "model_dir", lambda: tmp_path)
+    neural_model.session.cache_clear()
+    try:
+        with pytest.raises(neural_model.ModelError, match="reinstall"):
+            neural.extract(photo("coffee"))
+        (tmp_path / neural_model.MANIFEST).unlink()
+        with pytest.raises(neural_model.ModelError, match="missing"):
+            neural_model.verified_path("encoder", tmp_path)
+    finally:
+        neural_model.session.cache_clear()
+
+
+def test_sessions_are_cached():
+    assert neural_model.session("decoder") is neural_model.session("decoder")
+
+
+def test_jpeg_in_memory_round_trip_of_a_large_image():
+    cover = np.asarray(Image.fromarray(photo("astronaut")).resize((2000, 1500)))
+    buf = io.BytesIO()
+    Image.fromarray(neural.embed(cover, MESSAGE)).save(buf, "JPEG", quality=80)
+    assert neural.extract(np.asarray(Image.open(buf).convert("RGB"))) == MESSAGE

@@ -1,0 +1,59 @@
+"""Message framing of the neural codec: exact message or NoPayloadError, never garbage."""
+
+import contextlib
+
+import numpy as np
+import pytest
+
+from stegokit.codecs.neural_ecc import CAPACITY, RAW_BITS, decode, encode
+from stegokit.errors import CapacityError, NoPayloadError
+
+
+def logits_for(message: bytes, flips: int = 0, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    logits = (encode(message) * 2 - 1) * rng.uniform(1, 4, RAW_BITS)
+    idx = rng.choice(RAW_BITS, flips, replace=False)
+    logits[idx] *= -rng.uniform(0.05, 0.5, flips)
+    return logits.astype(np.float32)
+
+
+@pytest.mark.parametrize("message", [b"", b"a", "héllo wörld ✓".encode(), bytes(range(CAPACITY))])
+def test_round_trip(message):
+    assert encode(message).shape == (RAW_BITS,)
+    assert decode(logits_for(message)) == message
+
+
+def test_capacity_is_at_least_20_bytes_and_enforced():
+    assert CAPACITY >= 20
+    with pytest.raises(CapacityError, match=f"{CAPACITY + 1} bytes.*{CAPACITY}"):
+        encode(b"x" * (CAPACITY + 1))
+
+
+def test_corrects_bit_errors():
+    message = b"0123456789abcdefghijklmnopqrstuv"[:CAPACITY]
+    assert all(decode(logits_for(message, flips=16, seed=s)) == message for s in range(20))
+
+
+def test_whitening_hides_structure():
+    word = encode(b"")
+    assert 0.35 < word.mean() < 0.65
+
+
+@pytest.mark.parametrize("logits", [np.zeros(RAW_BITS), np.ones(RAW_BITS), -np.ones(RAW_BITS)])
+def test_constant_logits_are_no_payload(logits):
+    with pytest.raises(NoPayloadError):
+        decode(logits)
+
+
+def test_random_logits_are_no_payload():
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        with pytest.raises(NoPayloadError):
+            decode(rng.normal(size=RAW_BITS))
+
+
+def test_too_many_errors_is_no_payload_not_garbage():
+    message = b"secret"
+    for seed in range(20):
+        with contextlib.suppress(NoPayloadError):
+            assert decode(logits_for(message, flips=120, seed=seed)) == message

@@ -1,0 +1,1 @@
+"""Training pipeline of the stegokit neural codec (needs the ``train`` extra)."""

@@ -1,0 +1,97 @@
+"""Choose the codec's operating point on validation photos (never on test photos).
+
+    PYTHONPATH=src python -m training.tune --strengths 1.0 1.25 --capacities 20 24 28 32
+
+Embeds random bits in random crops of the validation photos at each strength, applies
+the evaluation's attacks, and reports PSNR and raw bit accuracy; then, for each message
+capacity, the share of exact messages the Reed-Solomon framing would recover given the
+observed error pattern and confidences. Logs to ``training/runs/tune.log``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import random
+from pathlib import Path
+
+import numpy as np
+from reedsolo import RSCodec
+
+from stegokit.codecs import neural, neural_ecc
+from stegokit.codecs.neural_model import session
+from stegokit.errors import NoPayloadError
+from training.evaluate import ATTACKS, attack, crop, load
+
+log = logging.getLogger("tune")
+
+
+def set_capacity(capacity: int) -> None:
+    """Re-derive the framing constants of ``neural_ecc`` for another capacity."""
+    neural_ecc.CAPACITY = capacity
+    neural_ecc._DATA_BYTES = 1 + capacity + 4
+    neural_ecc._NSYM = neural_ecc.RAW_BITS // 8 - neural_ecc._DATA_BYTES
+    neural_ecc._RS = RSCodec(neural_ecc._NSYM)
+    neural_ecc._ERASURES = tuple(range(neural_ecc._NSYM - 1))
+
+
+def observe(images, strength: float, seed: int) -> tuple[list[float], list[tuple]]:
+    """PSNRs, and (attack, embedded bits, logits) per image and attack."""
+    gen = np.random.default_rng(seed)
+    psnrs, rows = [], []
+    for a in images:
+        bits = (gen.random(neural_ecc.RAW_BITS) > 0.5).astype(np.float32)
+        stego = neural._embed_bits(a, bits, strength)
+        mse = np.mean((stego.astype(np.float64) - a) ** 2)
+        psnrs.append(10 * np.log10(255**2 / max(mse, 1e-10)))
+        for name in ATTACKS:
+            seen = neural._small(attack(stego, name))
+            rows.append((name, bits, session("decoder").run(None, {"image": seen})[0][0]))
+    return psnrs, rows
+
+
+def exact_rates(rows, capacity: int, rng: random.Random) -> dict[str, float]:
+    """Share of exact messages per attack, transplanting each observed error pattern."""
+    set_capacity(capacity)
+    hits: dict[str, list[bool]] = {}
+    for name, bits, logits in rows:
+        msg = bytes(rng.randrange(256) for _ in range(capacity))
+        flipped = (logits > 0) != (bits > 0.5)
+        sim = np.where(flipped, -1.0, 1.0) * (neural_ecc.encode(msg) * 2 - 1) * np.abs(logits)
+        try:
+            ok = neural_ecc.decode(sim) == msg
+        except NoPayloadError:
+            ok = False
+        hits.setdefault(name, []).append(ok)
+    return {k: float(np.mean(v)) for k, v in hits.items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=Path("data"))
+    ap.add_argument("--crops", type=int, default=60)
+    ap.add_argument("--strengths", type=float, nargs="+", default=[1.0])
+    ap.add_argument("--capacities", type=int, nargs="+", default=[20, 24, 28, 32])
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args(argv)
+    Path("training/runs").mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(message)s", force=True,
+        handlers=[logging.FileHandler("training/runs/tune.log"), logging.StreamHandler()],
+    )
+    rng = random.Random(args.seed)
+    val = load(args.data, "val")
+    images = [crop(val[i % len(val)][1], rng, 256, 1024) for i in range(args.crops)]
+    for strength in args.strengths:
+        psnrs, rows = observe(images, strength, args.seed)
+        acc = {n: float(np.mean([((lg > 0) == (b > 0.5)).mean() for m, b, lg in rows if m == n]))
+               for n in ATTACKS}
+        log.info("strength %.2f: PSNR %.2f dB, bit accuracy %s", strength, np.mean(psnrs),
+                 {k: round(v, 4) for k, v in acc.items()})
+        for cap in args.capacities:
+            rates = exact_rates(rows, cap, rng)
+            log.info("  capacity %d: exact %s", cap, {k: round(v, 3) for k, v in rates.items()})
+
+
+if __name__ == "__main__":
+    main()
