@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +28,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+from harness import run_json, self_peak_mb
 
 SHORT = "twenty characters!!!"
 
@@ -51,7 +51,7 @@ def run_case(case: str, cover: Path, scratch: Path) -> dict:
     from stegokit.codecs import lsb
 
     stego = scratch / f"stego-{case.rsplit('-', 1)[-1]}.png"
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    baseline = self_peak_mb()
     extra = {}
     start = time.perf_counter()
     if case.startswith("pillow"):
@@ -77,7 +77,7 @@ def run_case(case: str, cover: Path, scratch: Path) -> dict:
         start = time.perf_counter()
         lsb.extract(out)
     seconds = extra.pop("seconds", time.perf_counter() - start)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = self_peak_mb()
     return {"seconds": seconds, "peak_mb": peak, "above_imports_mb": peak - baseline, **extra}
 
 
@@ -102,11 +102,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         for run in range(args.runs):
             for case in CASES:
-                out = subprocess.run(
+                result = run_json(
                     [sys.executable, __file__, "--case", case, "--cover", args.cover,
-                     "--scratch", scratch], capture_output=True, text=True, check=True,
-                    env={**os.environ, "PYTHONHASHSEED": "0"})
-                results[case].append(json.loads(out.stdout))
+                     "--scratch", scratch], env={**os.environ, "PYTHONHASHSEED": "0"})
+                if "error" in result:
+                    sys.exit(f"{case}: {result['error']}")
+                results[case].append(result)
             print(f"run {run + 1}/{args.runs} done", file=sys.stderr)
     report(results, path)
 

@@ -1,0 +1,39 @@
+"""cryptosteganography: AES-256-CBC (key = SHA-256 of the password), then Stegano's LSB."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .base import KEY, Hider, missing_modules, program
+
+
+class CryptoSteganography(Hider):
+    name = "cryptosteganography"
+    note = "encrypts, then base64 into Stegano (its own design); no integrity check"
+    modules = ("cryptosteganography",)
+
+    def missing(self) -> str | None:
+        return missing_modules("cryptosteganography", "Cryptodome", "exitstatus")
+
+    def embed(self, cover: Path, payload: bytes, out: Path) -> None:
+        from cryptosteganography import CryptoSteganography as Tool
+
+        Tool(KEY).hide(str(cover), str(out), payload)
+
+    def extract(self, stego: Path, size: int) -> bytes:
+        from cryptosteganography import CryptoSteganography as Tool
+
+        found = Tool(KEY).retrieve(str(stego))
+        if found is None:
+            raise LookupError("no message")
+        return found.encode() if isinstance(found, str) else found
+
+    def cli_stdin(self) -> bytes:
+        return f"{KEY}\n".encode()
+
+    def embed_cli(self, cover: Path, payload: Path, out: Path) -> list[str]:
+        return [program("cryptosteganography"), "save", "-i", str(cover), "-f", str(payload),
+                "-o", str(out)]
+
+    def extract_cli(self, stego: Path, out: Path, size: int) -> list[str]:
+        return [program("cryptosteganography"), "retrieve", "-i", str(stego), "-o", str(out)]
