@@ -264,6 +264,13 @@ def _banded(estimate, channel: np.ndarray) -> float:
     return float(np.average(rates, weights=[band.shape[0] for band in bands]))
 
 
+def _per_channel(band_estimate, pixels: np.ndarray) -> np.ndarray:
+    """A banded rate estimate for each colour channel, clipped to [0, 1]."""
+    colour = _colour(pixels)
+    rates = [_banded(band_estimate, colour[..., c]) for c in range(colour.shape[2])]
+    return np.clip(rates, 0.0, 1.0)
+
+
 def _rs_band(channel: np.ndarray) -> float:
     groups = _group_columns(channel)
     d0, dn0 = _rs_differences(groups)
@@ -290,9 +297,7 @@ def rs_rate(pixels: np.ndarray) -> np.ndarray:
         Estimated fraction of values that carry message bits, clipped to [0, 1], per colour
         channel (C' = 1 or 3).
     """
-    colour = _colour(pixels)
-    rates = [_banded(_rs_band, colour[..., c]) for c in range(colour.shape[2])]
-    return np.clip(rates, 0.0, 1.0)
+    return _per_channel(_rs_band, pixels)
 
 
 # --------------------------------------------------------------------------- SPA
@@ -338,9 +343,7 @@ def spa_rate(pixels: np.ndarray) -> np.ndarray:
         Estimated fraction of values that carry message bits, clipped to [0, 1], per colour
         channel (C' = 1 or 3).
     """
-    colour = _colour(pixels)
-    rates = [_banded(_spa_band, colour[..., c]) for c in range(colour.shape[2])]
-    return np.clip(rates, 0.0, 1.0)
+    return _per_channel(_spa_band, pixels)
 
 
 # --------------------------------------------------------------------------- report
