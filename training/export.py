@@ -3,11 +3,15 @@
     python -m training.export --ckpt training/runs/main/best.ckpt --out models
 
 Writes ``encoder.onnx`` (inputs ``cover`` (N, 3, 128, 128) in [0, 1] and ``bits`` (N, 512)
-of 0/1; output ``residual``) and ``decoder.onnx`` (input ``image``; output ``logits``),
-then ``SHA256SUMS``. Weights are stored in float16 (half the file size) and cast to
-float32 when onnxruntime loads the graph; the torch model is rounded the same way before
-export, so the parity check compares like with like. Fails if onnxruntime's decoded bits
-differ from torch's on any of the parity images, or its residual differs by more than 1e-4.
+of 0/1; output ``residual``), ``decoder.onnx`` (input ``image``; output ``logits``),
+``compose.onnx`` (inputs ``image`` (H, W, 3) uint8, ``residual`` (1, 3, 128, 128) and
+``scale``; output ``stego``: the residual times ``scale``, bilinearly upsampled to H x W,
+added, rounded and clipped, in one onnxruntime call), then ``SHA256SUMS``. Weights are
+stored in float16 (half the file size) and cast to float32 when onnxruntime loads the
+graph; the torch model is rounded the same way before export, so the parity check
+compares like with like. Fails if onnxruntime's decoded bits differ from torch's on any
+of the parity images, its residual differs by more than 1e-4, or ``compose`` differs
+from torch's upsample-add-round by more than float rounding.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import numpy as np
 import onnx
 import torch
 from onnx import TensorProto, helper, numpy_helper
+from torch.nn import functional as F
 
 from training.model import BITS, SIZE, Decoder, Encoder
 
@@ -88,14 +93,58 @@ def export(enc: Encoder, dec: Decoder, out: Path) -> None:
     )
     for name in ("encoder", "decoder"):
         store_half(out / f"{name}.onnx")
+    onnx.save(compose_graph(), out / "compose.onnx")
+
+
+def compose_graph() -> onnx.ModelProto:
+    """The run-time embedding step as an ONNX graph (no weights; independent of training).
+
+    Same arithmetic as ``training.train.embed``: ``F.interpolate(..., "bilinear",
+    align_corners=False)`` is ONNX ``Resize`` with ``half_pixel`` coordinates.
+    """
+    def ints(name: str, values: list[int]) -> onnx.TensorProto:
+        return helper.make_tensor(name, TensorProto.INT64, [len(values)], values)
+
+    def scalar(name: str, value: float) -> onnx.TensorProto:
+        return helper.make_tensor(name, TensorProto.FLOAT, [], [value])
+
+    nodes = [
+        helper.make_node("Shape", ["image"], ["shape"]),
+        helper.make_node("Slice", ["shape", "zero", "two"], ["hw"]),
+        helper.make_node("Concat", ["one", "three", "hw"], ["sizes"], axis=0),
+        helper.make_node("Resize", ["residual", "", "", "sizes"], ["up"], mode="linear",
+                         coordinate_transformation_mode="half_pixel"),
+        helper.make_node("Squeeze", ["up", "zero"], ["chw"]),
+        helper.make_node("Transpose", ["chw"], ["hwc"], perm=[1, 2, 0]),
+        helper.make_node("Mul", ["hwc", "scale"], ["delta"]),
+        helper.make_node("Cast", ["image"], ["cover"], to=TensorProto.FLOAT),
+        helper.make_node("Add", ["cover", "delta"], ["sum"]),
+        helper.make_node("Round", ["sum"], ["rounded"]),
+        helper.make_node("Clip", ["rounded", "black", "white"], ["clipped"]),
+        helper.make_node("Cast", ["clipped"], ["stego"], to=TensorProto.UINT8),
+    ]
+    graph = helper.make_graph(
+        nodes, "compose",
+        [helper.make_tensor_value_info("image", TensorProto.UINT8, ["h", "w", 3]),
+         helper.make_tensor_value_info("residual", TensorProto.FLOAT, [1, 3, SIZE, SIZE]),
+         helper.make_tensor_value_info("scale", TensorProto.FLOAT, [])],
+        [helper.make_tensor_value_info("stego", TensorProto.UINT8, ["h", "w", 3])],
+        initializer=[ints("zero", [0]), ints("one", [1]), ints("two", [2]),
+                     ints("three", [3]), scalar("black", 0.0), scalar("white", 255.0)],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
+                              ir_version=8)
+    onnx.checker.check_model(model)
+    return model
 
 
 def parity(enc: Encoder, dec: Decoder, out: Path, n: int = 8, seed: int = 0) -> dict:
     """Compare torch and onnxruntime on ``n`` random covers and messages.
 
-    Returns the max residual difference and the number of differing decoded bits
-    (bits read by both from the torch stego image); raises ``AssertionError`` on a
-    mismatch.
+    Returns the max residual difference, the number of differing decoded bits (bits
+    read by both from the torch stego image) and the share of pixel values where
+    ``compose.onnx`` and torch's upsample-add-round differ (by at most 1, float rounding
+    at .5); raises ``AssertionError`` on a mismatch.
     """
     import onnxruntime as ort
 
@@ -105,6 +154,7 @@ def parity(enc: Encoder, dec: Decoder, out: Path, n: int = 8, seed: int = 0) -> 
     so = ort.SessionOptions()
     e_ort = ort.InferenceSession(str(out / "encoder.onnx"), so)
     d_ort = ort.InferenceSession(str(out / "decoder.onnx"), so)
+    c_ort = ort.InferenceSession(str(out / "compose.onnx"), so)
     with torch.no_grad():
         res_t = enc(cover, bits)
         stego = (cover + res_t).clamp(0, 1)
@@ -115,7 +165,16 @@ def parity(enc: Encoder, dec: Decoder, out: Path, n: int = 8, seed: int = 0) -> 
     flips = int((bits_o != bits_t.numpy()).sum())
     assert diff < 1e-4, f"encoder residual differs by {diff}"
     assert flips == 0, f"onnxruntime decodes {flips} bits differently from torch"
-    return {"residual_max_diff": diff, "bit_flips": flips, "images": n}
+    image = torch.randint(0, 256, (1, 3, 301, 517), generator=gen, dtype=torch.uint8)
+    up = F.interpolate(res_t[:1] * 255, size=image.shape[-2:], mode="bilinear",
+                       align_corners=False)
+    composed_t = (image + up).round().clamp(0, 255)[0].permute(1, 2, 0).numpy()
+    composed_o = c_ort.run(None, {"image": image[0].permute(1, 2, 0).numpy(),
+                                  "residual": res_o[:1], "scale": np.array(255, np.float32)})[0]
+    off = np.abs(composed_o.astype(np.float32) - composed_t)
+    assert off.max() <= 1 and off.mean() < 1e-3, f"compose differs by up to {off.max()}"
+    return {"residual_max_diff": diff, "bit_flips": flips, "images": n,
+            "compose_mismatch": float((off > 0).mean())}
 
 
 def write_manifest(out: Path) -> None:

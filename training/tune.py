@@ -41,7 +41,7 @@ def observe(images, strength: float, seed: int) -> tuple[list[float], list[tuple
     psnrs, rows = [], []
     for a in images:
         bits = (gen.random(neural_ecc.RAW_BITS) > 0.5).astype(np.float32)
-        stego = neural._embed_bits(a, bits, strength)
+        stego = neural._compose(a, neural._residual(a, bits), strength)
         mse = np.mean((stego.astype(np.float64) - a) ** 2)
         psnrs.append(10 * np.log10(255**2 / max(mse, 1e-10)))
         for name in ATTACKS:

@@ -192,14 +192,13 @@ def resized(picture: Picture, width: int, height: int) -> Picture:
     return picture.with_pixels(pixels.reshape(height, width, picture.pixels.shape[2]))
 
 
-def resample(values: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Bilinear resize of a uint8 ``(H, W, 3)`` image or a float32 ``(H, W)`` plane.
+def resample(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Bilinear resize of a uint8 ``(H, W, 3)`` image.
 
     Downscaling uses Pillow's reducing gap of 2 (a box pre-filter), so it is fast and
-    alias-free; dtype and channel count are kept.
+    alias-free.
     """
-    mode = "F" if values.dtype == np.float32 else None
-    image = Image.fromarray(values, mode=mode)
+    image = Image.fromarray(pixels)
     return np.asarray(image.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0))
 
 

@@ -1,7 +1,8 @@
 """Robust neural codec: a short message that survives JPEG and resizing.
 
 An ONNX encoder sees a ``SIZE`` x ``SIZE`` copy of the cover and returns a residual,
-which is upsampled to the full image and added there; the ONNX decoder reads a
+which a small ONNX graph (``compose``) upsamples to the full image and adds there, in
+one call; the ONNX decoder reads a
 ``SIZE`` x ``SIZE`` copy of the stego image. The raw bits carry a framed, CRC-checked,
 Reed-Solomon protected and whitened message (see ``neural_ecc``), so :func:`extract`
 returns the exact message or raises :class:`~stegokit.errors.NoPayloadError`.
@@ -75,9 +76,10 @@ def embed(pixels: np.ndarray, message: bytes, *, strength: float = 1.0) -> np.nd
     """
     _check_pixels(pixels)
     bits = encode(bytes(message))
+    residual = _residual(pixels, bits)
     best, best_errors = pixels, RAW_BITS + 1
     for boost in BOOSTS:
-        stego = _embed_bits(pixels, bits, strength * boost)
+        stego = _compose(pixels, residual, strength * boost)
         errors = int(((_logits(stego) > 0) != (bits > 0.5)).sum())
         if errors < best_errors:
             best, best_errors = stego, errors
@@ -86,16 +88,17 @@ def embed(pixels: np.ndarray, message: bytes, *, strength: float = 1.0) -> np.nd
     return best
 
 
-def _embed_bits(pixels: np.ndarray, bits: np.ndarray, strength: float) -> np.ndarray:
-    """Add the residual for raw ``bits`` ``(RAW_BITS,)`` float32 0/1 to a checked image."""
-    residual = session("encoder").run(None, {"cover": _small(pixels), "bits": bits[None]})[0][0]
-    h, w = pixels.shape[:2]
-    delta = np.empty((h, w, 3), np.int16)
-    for c in range(3):
-        plane = (residual[c] * (255 * strength)).astype(np.float32)
-        delta[..., c] = np.rint(images.resample(plane, w, h))
-    delta += pixels
-    return np.clip(delta, 0, 255).astype(np.uint8)
+def _residual(pixels: np.ndarray, bits: np.ndarray) -> np.ndarray:
+    """``(1, 3, SIZE, SIZE)`` float32 residual carrying raw ``bits`` (``RAW_BITS`` 0/1)."""
+    return session("encoder").run(None, {"cover": _small(pixels), "bits": bits[None]})[0]
+
+
+def _compose(pixels: np.ndarray, residual: np.ndarray, strength: float) -> np.ndarray:
+    """``pixels`` plus ``residual`` x ``strength``, upsampled bilinearly, rounded, clipped."""
+    scale = np.array(255 * strength, np.float32)
+    return session("compose").run(
+        None, {"image": np.ascontiguousarray(pixels), "residual": residual, "scale": scale}
+    )[0]
 
 
 def extract(pixels: np.ndarray) -> bytes:

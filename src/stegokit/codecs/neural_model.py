@@ -56,7 +56,7 @@ def verified_path(name: str, folder: Path | None = None) -> Path:
 
 @functools.cache
 def session(name: str):
-    """Cached onnxruntime session for ``<name>.onnx`` (``encoder`` or ``decoder``)."""
+    """Cached onnxruntime session for ``<name>.onnx`` (``encoder``, ``decoder``, ``compose``)."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
