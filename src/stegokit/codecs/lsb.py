@@ -56,14 +56,25 @@ def _check(pixels: np.ndarray) -> None:
         raise ValueError("pixels must be a uint8 array of shape (H, W, C), C in 1..4")
 
 
+_ONES = np.uint64(0x0101010101010101)
+_HIGHS = np.uint64(0x8080808080808080)
+
+
+def _has_zero_byte(words: np.ndarray) -> np.ndarray:
+    """Non-zero where a uint64 word holds a zero byte (exact; eight values per operation)."""
+    return (words - _ONES) & ~words & _HIGHS
+
+
 def _unsaturated_blocks(pixels: np.ndarray, blocks: int) -> np.ndarray:
     """Indices of the first ``blocks`` blocks that hold no value at 0 or 255."""
     data = pixels if pixels.shape[2] in (1, 3) else pixels[..., : 3 if pixels.shape[2] == 4 else 1]
     keep = []
     for first in range(0, blocks, _CHUNK_BLOCKS):
         last = min(blocks, first + _CHUNK_BLOCKS)
-        rows = _value_slice(data, first * BLOCK, last * BLOCK).reshape(-1, BLOCK)
-        clear = ((rows - np.uint8(1)) < 254).all(axis=1)  # 0 and 255 wrap to 255 and 254
+        values = np.ascontiguousarray(_value_slice(data, first * BLOCK, last * BLOCK))
+        words = values.view(np.uint64)
+        saturated = _has_zero_byte(words) | _has_zero_byte(~words)
+        clear = ~saturated.reshape(-1, BLOCK // 8).any(axis=1)
         keep.append(first + np.flatnonzero(clear))
     return np.concatenate(keep) if keep else np.empty(0, dtype=np.int64)
 
@@ -123,8 +134,14 @@ def _symbols(data: bytes, bits: int) -> np.ndarray:
     """Split bytes into ``bits``-wide symbols, MSB first, zero-padded at the end."""
     stream = np.unpackbits(np.frombuffer(data, dtype=np.uint8))
     stream = np.concatenate([stream, np.zeros(-len(stream) % bits, dtype=np.uint8)])
-    weights = (1 << np.arange(bits - 1, -1, -1)).astype(np.uint8)
-    return stream.reshape(-1, bits) @ weights if bits > 1 else stream
+    if bits == 1:
+        return stream
+    columns = stream.reshape(-1, bits)
+    symbols = columns[:, 0].copy()
+    for column in range(1, bits):
+        symbols <<= np.uint8(1)
+        symbols |= columns[:, column]
+    return symbols
 
 
 def _bytes(symbols: np.ndarray, bits: int, size: int) -> bytes:
@@ -220,8 +237,12 @@ def _band_syndromes(flat: np.ndarray, carrier: _Carrier, sequence: Order, sweep:
     span = range(sweep, sweep + _hamming_span(code))
     columns, sweeps = sequence.sweeps(span, count)
     syndromes = np.zeros(len(columns), dtype=np.uint8)
+    low_bits = np.empty_like(syndromes)
     for number, where in enumerate(sweeps, start=1):
-        syndromes ^= (flat[carrier.flat(where)] & np.uint8(1)) * np.uint8(number)
+        np.take(flat, carrier.flat(where), out=low_bits)
+        low_bits &= np.uint8(1)
+        low_bits *= np.uint8(number)
+        syndromes ^= low_bits
     return columns, syndromes
 
 
@@ -277,7 +298,10 @@ def matrix_code(pixels: np.ndarray, container_size: int, *, encrypted: bool) -> 
     changes: 0.375 changes per bit at ``p = 2``, 0.23 at ``p = 4``, 0.16 at ``p = 6``,
     against 0.5 for one bit per value.
     """
-    blocks = _Carrier(pixels, 1, encrypted).size
+    return _largest_code(_Carrier(pixels, 1, encrypted).size, container_size, encrypted)
+
+
+def _largest_code(blocks: int, container_size: int, encrypted: bool) -> int:
     rest = container_size - HEADER_SIZE - (crypto.KEY_BLOCK_SIZE if encrypted else 0)
     best = 0
     for code in range(2, MAX_CODE + 1):
@@ -321,7 +345,7 @@ def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, code: int = 0,
     carrier = _Carrier(pixels, bits, encrypted)
     body = data[crypto.KEY_BLOCK_SIZE :] if encrypted else data
     limit = carrier.size * BLOCK * bits // 8
-    fits = code <= matrix_code(pixels, len(data), encrypted=encrypted)
+    fits = code <= _largest_code(carrier.size, len(data), encrypted)
     if len(body) > limit or (code and (bits != 1 or not fits)):
         raise CapacityError(f"the container needs {len(body)} bytes; the cover holds {limit}")
     out = pixels.copy()
