@@ -11,7 +11,9 @@ Cases:
 - ``embed-short`` / ``embed-25``: stegokit end to end (load, embed, save) for a 20-character
   message and for a random payload of 25% of the 1-bit capacity;
 - ``extract-short`` / ``extract-25``: end to end extraction of those;
-- ``codec-embed-25`` / ``codec-extract-25``: the codec alone on the decoded array.
+- ``codec-embed-25`` / ``codec-extract-25``: the codec alone on the decoded array, with the
+  layout ``embed_text`` picks (matrix embedding when the payload leaves room): packing the
+  container, choosing the Hamming code, embedding; then extraction.
 """
 
 from __future__ import annotations
@@ -67,10 +69,14 @@ def run_case(case: str, cover: Path, scratch: Path) -> dict:
         stegokit.extract_text(stego)
     elif case.startswith("codec-embed"):
         pixels = images.load(cover).pixels
-        data = container.pack(stegokit.Payload(_payload(cover, case), "file"), codec=1)
+        payload = stegokit.Payload(_payload(cover, case), "file")
         start = time.perf_counter()
-        out, _ = lsb.embed(pixels, data, rng=0)
+        data = container.pack(payload, codec=container.CODEC_LSB)
+        code = lsb.matrix_code(pixels, len(data), encrypted=False)
+        data = container.pack(payload, codec=container.CODEC_LSB, param=lsb.layout_param(1, code))
+        out, _ = lsb.embed(pixels, data, code=code, rng=0)
         extra["seconds"] = time.perf_counter() - start
+        extra["code"] = code
         np.save(scratch / "codec.npy", out)
     else:
         out = np.load(scratch / "codec.npy")
