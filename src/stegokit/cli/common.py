@@ -26,11 +26,11 @@ if TYPE_CHECKING:
 
 
 @functools.cache
-def console(stderr: bool = False) -> Console:
-    """The rich console on stdout (or stderr), for tables and markup."""
+def console() -> Console:
+    """The rich console on stdout, for tables and markup."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    return Console(highlight=False)
 
 
 def escape(text: str) -> str:
