@@ -244,3 +244,11 @@ def test_analyze_flags_lsb_replacement_and_not_our_output(tmp_path, cover_png):
     assert (tmp_path / "planes.png").exists()
     table = run("analyze", str(ours))
     assert "Verdict: clean" in table.stdout
+
+
+def test_file_names_are_printed_as_given(tmp_path, cover_png):
+    out = tmp_path / "x[bold].png"  # rich would have read [bold] as markup
+    result = run("embed-text", cover_png, "-o", str(out), "-m", "hi")
+    assert result.exit_code == 0 and f"in {out} (lsb" in result.stdout
+    result = run("extract-text", str(out), "-o", str(tmp_path / "y[red].txt"))
+    assert result.exit_code == 0 and "y[red].txt" in result.stdout

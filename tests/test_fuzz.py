@@ -1,7 +1,8 @@
 """Fuzz harnesses: decoders fed random and mutated input must end in a StegokitError.
 
 Each harness is a hypothesis test. The CI run uses STEGOKIT_FUZZ_EXAMPLES examples per
-harness (default 300); the long run documented in docs/security.md sets it to 100000:
+harness (default 300); the long run documented in docs/security.md sets it to 100000
+(the neural harnesses are the slow ones: a decode that finds nothing takes up to ~50 ms):
 
     STEGOKIT_FUZZ_EXAMPLES=100000 python -m pytest tests/test_fuzz.py \
         -p no:cacheprovider --hypothesis-show-statistics
@@ -15,12 +16,14 @@ import os
 import numpy as np
 import pytest
 from conftest import photo
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import stegokit
 from stegokit import container, keytext
-from stegokit.errors import StegokitError
+from stegokit.codecs import neural, neural_ecc
+from stegokit.errors import NoPayloadError, StegokitError
 
 EXAMPLES = int(os.environ.get("STEGOKIT_FUZZ_EXAMPLES", "300"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
@@ -117,3 +120,62 @@ def test_reveal_image_survives_mutated_stego_images(edits, with_passphrase):
     except StegokitError:
         return
     assert np.array_equal(found.pixels[..., 0], photo("camera")[:20, :30, 0])
+
+
+@FUZZ
+@given(hnp.arrays(st.sampled_from([np.float16, np.float32, np.float64]), neural_ecc.RAW_BITS))
+def test_neural_decoder_survives_random_logits(logits):
+    # NaN, inf, huge, zero and tied logits: nothing decodes, and only NoPayloadError says so.
+    with pytest.raises(NoPayloadError):
+        neural_ecc.decode(logits)
+
+
+@FUZZ
+@given(st.binary(max_size=neural_ecc.CAPACITY),
+       st.integers(0, 160),
+       st.lists(st.tuples(st.integers(0, neural_ecc.RAW_BITS - 1),
+                          st.sampled_from([0.0, np.nan, np.inf, -np.inf, 1e30])), max_size=40),
+       st.floats(0, 8), st.integers(0, 2**32 - 1))
+def test_neural_decoder_returns_the_message_or_nothing(message, flips, odd, wrong_strength, seed):
+    # The decoder's logits for ``message``: noisy magnitudes, ``flips`` wrong signs (up to
+    # ``wrong_strength`` times as confident as the right ones), and odd values (NaN, inf,
+    # zero) in places. It must decode to ``message`` or to nothing, never to another message.
+    rng = np.random.default_rng(seed)
+    logits = (neural_ecc.encode(message) * 2 - 1) * rng.uniform(0.01, 4, neural_ecc.RAW_BITS)
+    wrong = rng.choice(neural_ecc.RAW_BITS, flips, replace=False)
+    logits[wrong] *= -rng.uniform(0, wrong_strength, flips)
+    for index, value in odd:
+        logits[index] = value
+    try:
+        found = neural_ecc.decode(logits.astype(np.float32))
+    except NoPayloadError:
+        event("no payload")
+        return
+    event("decoded")
+    assert found == message
+
+
+SHAPES = st.one_of(
+    hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=8),
+    st.sampled_from([(neural_ecc.RAW_BITS,), (neural_ecc.RAW_BITS, 1), (2, 256), (511,), (513,)]),
+)
+
+
+@FUZZ
+@given(hnp.arrays(hnp.scalar_dtypes() | hnp.byte_string_dtypes() | hnp.unicode_string_dtypes(),
+                  SHAPES))
+def test_neural_decoder_refuses_wrong_shapes_and_dtypes(logits):
+    with pytest.raises(StegokitError):
+        neural_ecc.decode(logits)
+
+
+@FUZZ
+@given(hnp.arrays(st.sampled_from([np.uint8, np.uint8, np.int16, np.float32, np.bool_]),
+                  st.one_of(st.tuples(st.integers(128, 160), st.integers(128, 160), st.just(3)),
+                            hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=140))),
+       st.booleans())
+def test_neural_extract_survives_random_arrays(pixels, transposed):
+    if transposed:
+        pixels = pixels.T  # a non-contiguous view
+    with pytest.raises(StegokitError):
+        neural.extract(pixels)

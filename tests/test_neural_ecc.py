@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from stegokit.codecs.neural_ecc import CAPACITY, RAW_BITS, decode, encode
-from stegokit.errors import CapacityError, NoPayloadError
+from stegokit.errors import CapacityError, InputError, NoPayloadError
 
 
 def logits_for(message: bytes, flips: int = 0, seed: int = 0) -> np.ndarray:
@@ -57,3 +57,16 @@ def test_too_many_errors_is_no_payload_not_garbage():
     for seed in range(20):
         with contextlib.suppress(NoPayloadError):
             assert decode(logits_for(message, flips=120, seed=seed)) == message
+
+
+def test_nan_logits_count_as_erasures():
+    logits = logits_for(b"nan-proof")
+    logits[: 30 * 8] = np.nan  # 30 unreadable bytes: beyond plain correction, not erasures
+    assert decode(logits) == b"nan-proof"
+
+
+@pytest.mark.parametrize("logits", [np.zeros(RAW_BITS - 1), np.zeros((2, RAW_BITS // 2)),
+                                    np.zeros(RAW_BITS, complex), np.array(["1"] * RAW_BITS)])
+def test_wrong_shapes_and_dtypes_are_input_errors(logits):
+    with pytest.raises(InputError):
+        decode(logits)

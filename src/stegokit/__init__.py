@@ -10,16 +10,8 @@ The public API::
     stegokit.reveal_image("out.png").save("secret-again.png")
 """
 
-from .api import (
-    CapacityReport,
-    EmbedResult,
-    Extraction,
-    capacity,
-    embed_text,
-    extract_text,
-    file_payload,
-)
-from .container import Payload
+from importlib import import_module
+
 from .errors import (
     AuthenticationError,
     CapacityError,
@@ -28,7 +20,36 @@ from .errors import (
     OutputError,
     StegokitError,
 )
-from .imageapi import HideResult, RevealResult, hide_image, reveal_image
+
+# The rest of the API is imported on first use, so that ``import stegokit`` (and every CLI
+# command) loads NumPy, Pillow and the codecs only when it needs them.
+_LAZY = {
+    "CapacityReport": "api",
+    "EmbedResult": "api",
+    "Extraction": "api",
+    "capacity": "api",
+    "embed_text": "api",
+    "extract_text": "api",
+    "file_payload": "api",
+    "Payload": "container",
+    "HideResult": "imageapi",
+    "RevealResult": "imageapi",
+    "hide_image": "imageapi",
+    "reveal_image": "imageapi",
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __version__ = "0.1.0"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import container, crypto, images
-from .codecs import imagehide, lsb
+from .codecs import lsb
 from .container import Payload
 from .errors import CapacityError, InputError, NoPayloadError
 from .images import Picture
@@ -340,6 +340,8 @@ def capacity(cover, *, filename: str = "") -> CapacityReport:
 
     A file payload also stores its name: pass ``filename`` to count it.
     """
+    from .codecs import imagehide
+
     picture = images.load(cover)
     shape = picture.pixels.shape
     return CapacityReport(

@@ -3,24 +3,25 @@
 The image travels as a base64 attachment, so its bytes arrive untouched. Services that
 recompress pictures (chat apps, social networks, "optimize images" settings) destroy LSB
 payloads: send stego images as file attachments only.
+
+The ``email``, ``smtplib`` and ``ssl`` modules are imported by the functions that use them:
+the keyring and every CLI command import this module for its constants.
 """
 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
-import mimetypes
-import smtplib
-import socket
-import ssl
 from dataclasses import dataclass
 from datetime import datetime
-from email import policy
-from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import StegokitError
+
+if TYPE_CHECKING:
+    import smtplib
+    import ssl
+    from email.message import EmailMessage
 
 SECURITIES = ("starttls", "ssl", "none")
 _DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
@@ -55,6 +56,8 @@ class SmtpSettings:
 
 def is_loopback(host: str) -> bool:
     """Whether ``host`` names this machine (``localhost`` or a loopback address)."""
+    import ipaddress
+
     if host.lower().rstrip(".") == "localhost":
         return True
     try:
@@ -84,6 +87,11 @@ def build_message(data: bytes, filename: str, *, sender: str, to: list[str], sub
     Pure: the same arguments give the same message. The attachment is base64-encoded, so
     its bytes arrive exactly as given.
     """
+    import mimetypes
+    from email import policy
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+
     message = EmailMessage(policy=policy.SMTP)
     message["From"] = sender
     message["To"] = ", ".join(to)
@@ -103,6 +111,8 @@ def build_message(data: bytes, filename: str, *, sender: str, to: list[str], sub
 
 
 def _context(settings: SmtpSettings) -> ssl.SSLContext:
+    import ssl
+
     try:
         return ssl.create_default_context(
             cafile=str(settings.cafile) if settings.cafile else None)
@@ -111,6 +121,8 @@ def _context(settings: SmtpSettings) -> ssl.SSLContext:
 
 
 def _connect(settings: SmtpSettings, context: ssl.SSLContext) -> smtplib.SMTP:
+    import smtplib
+
     if settings.security == "ssl":
         client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
                                   context=context)
@@ -122,6 +134,10 @@ def _connect(settings: SmtpSettings, context: ssl.SSLContext) -> smtplib.SMTP:
 
 
 def _explain(exc: BaseException, settings: SmtpSettings) -> str:
+    import smtplib
+    import socket
+    import ssl
+
     where = settings.address
     if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(exc.__context__, OSError):
         exc = exc.__context__  # smtplib reports a read timeout as a disconnection
@@ -158,6 +174,8 @@ def _explain(exc: BaseException, settings: SmtpSettings) -> str:
 
 def send(message: EmailMessage, settings: SmtpSettings) -> None:
     """Send ``message`` over SMTP; every failure is one :class:`MailError` line."""
+    import smtplib
+
     check_settings(settings)
     context = _context(settings)
     try:

@@ -6,18 +6,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from .. import analysis, filetraits, images
-from ..codecs import lsb
 from ..errors import InputError, StegokitError
-from .common import Force, JsonOut, console, print_json
+from .common import Force, JsonOut, console, print_json, working
 
 app = typer.Typer()
 
 
 def visible_container(pixels) -> str | None:
     """A sentence if a stegokit container can be read without any key, else None."""
+    from ..codecs import lsb
+
     try:
         found = lsb.extract(pixels)
     except StegokitError:
@@ -43,10 +42,14 @@ def analyze(
 
     Example: stegokit analyze suspect.png --planes planes.png
     """
+    from rich.table import Table
+
+    from .. import analysis, filetraits, images
+
     picture = images.load(image)
     if min(picture.pixels.shape[:2]) < 4:
         raise InputError(f"{image}: too small to analyse (at least 4×4 pixels)")
-    with console.status("Analysing…"):
+    with working("Analysing…"):
         report = analysis.analyze(picture.pixels)
         traits = filetraits.inspect_file(image.read_bytes())
         container = visible_container(picture.pixels)
@@ -65,14 +68,14 @@ def analyze(
     for name, rs, spa, p in zip(report.channels, report.rs, report.spa,
                                 report.chi_square.pvalues, strict=True):
         table.add_row(name, f"{rs:.3f}", f"{spa:.3f}", f"{p:.3f}")
-    console.print(table)
+    console().print(table)
     for reason in report.reasons:
-        console.print(f"• {reason}")
+        console().print(f"• {reason}")
     for finding in (container, *traits.findings):
         if finding:
-            console.print(f"• {finding}")
+            console().print(f"• {finding}")
     colour = {"clean": "green", "suspicious": "yellow"}.get(report.verdict, "red")
-    console.print(f"Verdict: [bold {colour}]{report.verdict}[/] "
+    console().print(f"Verdict: [bold {colour}]{report.verdict}[/] "
                   f"(estimated rate {report.rate:.3f} bits per value)")
     if planes is not None:
-        console.print(f"Bit planes written to {planes}.")
+        console().print(f"Bit planes written to {planes}.")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from .. import api
 from .common import JsonOut, console, print_json
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 app = typer.Typer()
 
@@ -23,6 +24,10 @@ def capacity(
 
     Figures are for incompressible data (text usually compresses, so more of it fits).
     """
+    from rich.table import Table
+
+    from .. import api
+
     report = api.capacity(cover)
     if json_out:
         print_json(report.to_dict())
@@ -35,12 +40,14 @@ def capacity(
     for bits, plain in report.lsb.items():
         table.add_row("lsb", str(bits), f"{plain:,}", f"{report.lsb_encrypted[bits]:,}")
     table.add_row("neural (survives JPEG)", "", f"{report.neural:,} of text", "0")
-    console.print(table)
-    console.print(_image_table(report.image))
+    console().print(table)
+    console().print(_image_table(report.image))
 
 
 def _image_table(image: dict) -> Table:
     """The largest secret image per hide-image mode, plain and encrypted."""
+    from rich.table import Table
+
     plain, sealed = image["plain"], image["encrypted"]
     table = Table(title="hide-image: largest secret image")
     table.add_column("mode")

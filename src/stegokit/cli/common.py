@@ -1,23 +1,50 @@
-"""What the commands share: consoles, exit codes, secret input, JSON output."""
+"""What the commands share: output, exit codes, secret input, JSON output.
+
+Plain lines go out with ``typer.echo`` and ``typer.secho``; rich is imported only by the
+commands that print tables or markup (:func:`console`), and the spinner of
+:func:`working` only on a terminal, so the common commands start faster.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import functools
 import json
 import math
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from ..errors import InputError
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@functools.cache
+def console() -> Console:
+    """The rich console on stdout, for tables and markup."""
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def escape(text: str) -> str:
+    """``text`` with rich markup escaped, to print with :func:`console`."""
+    from rich.markup import escape as escape_markup
+
+    return escape_markup(text)
+
+
+def working(message: str) -> contextlib.AbstractContextManager:
+    """A spinner with ``message`` while slow work runs, on a terminal only."""
+    if not sys.stdout.isatty():
+        return contextlib.nullcontext()
+    return console().status(message)
 
 
 class ExitStatus(enum.IntEnum):
@@ -33,11 +60,13 @@ class ExitStatus(enum.IntEnum):
 
 def error_line(message: str) -> None:
     """One line on stderr: ``stegokit: error: ...``."""
-    err_console.print(f"[bold red]stegokit: error:[/] {escape(message)}", soft_wrap=True)
+    typer.secho("stegokit: error:", fg="red", bold=True, err=True, nl=False)
+    typer.echo(f" {message}", err=True)
 
 
 def notice(message: str) -> None:
-    err_console.print(f"[yellow]note:[/] {escape(message)}", soft_wrap=True)
+    typer.secho("note:", fg="yellow", err=True, nl=False)
+    typer.echo(f" {message}", err=True)
 
 
 def print_json(data: dict) -> None:

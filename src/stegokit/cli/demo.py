@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from .. import api
 from ..errors import AuthenticationError
 from .common import console, format_psnr
 
@@ -33,40 +32,42 @@ def demo(
 ) -> None:
     """Hide and recover a message in a bundled photo (plain, encrypted, and through JPEG with
     the neural codec), showing each step."""
+    from .. import api
+
     cover = sample_path()
     with tempfile.TemporaryDirectory(prefix="stegokit-demo-") as scratch:
         folder = keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
         report = api.capacity(cover)
-        console.print(f"[bold]1.[/] Cover: {cover.name}, {report.width}×{report.height}; "
+        console().print(f"[bold]1.[/] Cover: {cover.name}, {report.width}×{report.height}; "
                       f"it can hide {report.lsb[1]:,} bytes at 1 bit per value.")
 
         plain = folder / "demo-plain.png"
         result = api.embed_text(cover, MESSAGE)
         result.save(plain, force=True)
-        console.print(f"[bold]2.[/] Hid {len(MESSAGE.encode())} bytes in {plain}: "
+        console().print(f"[bold]2.[/] Hid {len(MESSAGE.encode())} bytes in {plain}: "
                       f"{result.changed} values changed, PSNR {format_psnr(result.psnr)}.")
         found = api.extract_text(plain)
-        console.print(f"[bold]3.[/] Extracted: {found.text!r} "
+        console().print(f"[bold]3.[/] Extracted: {found.text!r} "
                       f"({'identical' if found.text == MESSAGE else 'DIFFERENT'}).")
 
         sealed = folder / "demo-encrypted.png"
         result = api.embed_text(cover, MESSAGE, passphrase=PASSPHRASE, bits=2)
         result.save(sealed, force=True)
-        console.print(f"[bold]4.[/] Encrypted with a passphrase at 2 bits per value into "
+        console().print(f"[bold]4.[/] Encrypted with a passphrase at 2 bits per value into "
                       f"{sealed}: PSNR {format_psnr(result.psnr)}.")
         found = api.extract_text(sealed, passphrase=PASSPHRASE)
-        console.print(f"[bold]5.[/] With the passphrase: {found.text!r}.")
+        console().print(f"[bold]5.[/] With the passphrase: {found.text!r}.")
         try:
             api.extract_text(sealed, passphrase="a wrong guess")
         except AuthenticationError as exc:
-            console.print(f"[bold]6.[/] With a wrong passphrase: refused ({exc}).")
+            console().print(f"[bold]6.[/] With a wrong passphrase: refused ({exc}).")
         robust = folder / "demo-neural.jpg"
         result = api.embed_text(cover, SHORT, method="neural")
         result.save(robust, force=True, quality=75)
         found = api.extract_text(robust)
-        console.print(f"[bold]7.[/] The neural codec hid {SHORT!r} in a JPEG at quality 75 "
+        console().print(f"[bold]7.[/] The neural codec hid {SHORT!r} in a JPEG at quality 75 "
                       f"({robust.name}, PSNR {format_psnr(result.psnr)}); LSB data would not "
                       f"survive that. Read back: {found.text!r} ({found.method}).")
         if keep:
-            console.print(f"Files kept in {folder}.")
+            console().print(f"Files kept in {folder}.")

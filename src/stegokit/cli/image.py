@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .. import imageapi
 from ..errors import OutputError
 from .common import (
     AskPassphrase,
     Force,
     JsonOut,
     PassphraseFile,
-    console,
     format_psnr,
     notice,
     print_json,
+    working,
 )
 from .text import check_output
 from .users import OpenAsOption, ToOption, opening_secrets, record_embed, sealing_secrets
+
+if TYPE_CHECKING:
+    from .. import imageapi
 
 app = typer.Typer()
 
@@ -76,9 +78,11 @@ def hide_image(
 
     Example: stegokit hide-image photo.png secret.png -o out.png -p
     """
+    from .. import imageapi
+
     check_output(output, force)
     key, recipient = sealing_secrets(passphrase, passphrase_file, to)
-    with console.status("Hiding…"):
+    with working("Hiding…"):
         result = imageapi.hide_image(cover, secret, mode=mode.value, bits=bits, resize=resize,
                                      passphrase=key, recipient=recipient)
         result.save(output, force=force)
@@ -115,7 +119,7 @@ def hide_image(
     lock = "encrypted" if result.encrypted else "not encrypted"
     revealed = ("every pixel exact" if result.exact
                 else f"PSNR {format_psnr(result.secret_psnr)}")
-    console.print(
+    typer.echo(
         f"Hid {secret.name} ({width}×{height} {result.secret_mode}) in {output}: "
         f"{chose}{_what(result)}, {result.bits} bit(s) per value, {lock}.\n"
         f"Cover PSNR {format_psnr(result.cover_psnr)}; the revealed secret: {revealed}."
@@ -141,11 +145,13 @@ def reveal_image(
 
     Example: stegokit reveal-image out.png -o secret.png -p
     """
+    from .. import imageapi
+
     imageapi.output_format(output, exact=False)
     if output.exists() and not force:
         raise OutputError(f"{output} exists; use --force to overwrite it")
     key, secret_key = opening_secrets(passphrase, passphrase_file, user)
-    with console.status("Looking for a hidden image…"):
+    with working("Looking for a hidden image…"):
         found = imageapi.reveal_image(stego, passphrase=key, private_key=secret_key)
         found.save(output, force=force)
     height, width = found.pixels.shape[:2]
@@ -158,5 +164,5 @@ def reveal_image(
         })
         return
     how = "exact" if found.exact else f"top {found.k} bit planes, approximate"
-    console.print(f"Revealed a {width}×{height} {found.picture.mode} image ({found.mode}, "
+    typer.echo(f"Revealed a {width}×{height} {found.picture.mode} image ({found.mode}, "
                   f"{how}) to {output}.")

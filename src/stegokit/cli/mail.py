@@ -6,16 +6,12 @@ import contextlib
 import dataclasses
 import os
 from datetime import datetime, timezone
-from email.utils import formataddr, make_msgid, parseaddr
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
-from .. import images
 from ..errors import InputError
-from ..keyring import Keyring, SmtpAccount, User, check_email, open_smtp_password
 from ..mail import (
     DEFAULT_TIMEOUT_S,
     SECURITIES,
@@ -25,14 +21,21 @@ from ..mail import (
     default_port,
     send,
 )
-from .common import Force, console
+from .common import Force, console, escape, working
 from .users import SMTP_PASSWORD_ENV, read_password
+
+if TYPE_CHECKING:
+    from ..keyring import Keyring, SmtpAccount, User
 
 app = typer.Typer()
 
 
 def _sender(keyring: Keyring | None, from_: str | None) -> tuple[str, User | None]:
     """The From address and, if it is a local user, that user."""
+    from email.utils import formataddr
+
+    from ..keyring import check_email
+
     user = None
     if keyring is not None:
         user = keyring.default_user() if from_ is None else keyring.find_user(from_)
@@ -78,6 +81,8 @@ def _password(keyring: Keyring | None, user: User | None, account: SmtpAccount |
         return from_env
     if (user is not None and account is not None and account.sealed_password is not None
             and account.username == settings.username):
+        from ..keyring import open_smtp_password
+
         private = keyring.unlock(user.email, read_password(f"Password for {user.email}"))
         return open_smtp_password(account, private)
     return read_password(f"SMTP password for {settings.username}", env=SMTP_PASSWORD_ENV)
@@ -124,6 +129,11 @@ def mail(
 
     Example: stegokit mail out.png --to bob@example.org --subject "holiday"
     """
+    from email.utils import make_msgid, parseaddr
+
+    from .. import images
+    from ..keyring import Keyring, check_email
+
     try:
         data = stego.read_bytes()
     except OSError as exc:
@@ -138,7 +148,7 @@ def mail(
             message_id=make_msgid(domain=parseaddr(sender)[1].rsplit("@", 1)[-1]))
         if eml is not None:
             images.write_atomic(eml, message.as_bytes(), force=force)
-            console.print(f"Wrote the message to {escape(str(eml))}.")
+            console().print(f"Wrote the message to {escape(str(eml))}.")
             return
         stored = keyring.smtp_account(user.email) if keyring and user else None
         settings, account = _settings(stored, smtp_host, smtp_port, smtp_security, smtp_user,
@@ -146,7 +156,7 @@ def mail(
         check_settings(settings)
         settings = dataclasses.replace(
             settings, password=_password(keyring, user, account, settings))
-    with console.status(f"Sending to {settings.address}…"):
+    with working(f"Sending to {settings.address}…"):
         send(message, settings)
-    console.print(f"Sent {escape(stego.name)} ({len(data):,} bytes) to {escape(', '.join(to))} "
+    console().print(f"Sent {escape(stego.name)} ({len(data):,} bytes) to {escape(', '.join(to))} "
                   f"via {escape(settings.address)} ({settings.security}).")

@@ -5,36 +5,40 @@ from __future__ import annotations
 import enum
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .. import api, images
-from ..container import Payload
 from ..errors import InputError, OutputError
 from .common import (
     AskPassphrase,
     Force,
     JsonOut,
     PassphraseFile,
-    console,
     format_psnr,
     notice,
     print_json,
+    working,
 )
 from .users import OpenAsOption, ToOption, opening_secrets, record_embed, sealing_secrets
+
+if TYPE_CHECKING:
+    from ..container import Payload
 
 app = typer.Typer()
 
 
 def _read_message(message: str | None, message_file: Path | None, file: Path | None) -> Payload:
+    from ..api import file_payload
+    from ..container import Payload
+
     given = [x for x in (message, message_file, file) if x is not None]
     if len(given) != 1:
         raise typer.BadParameter("give the message with exactly one of -m, --message-file, --file")
     if message is not None:
         return Payload.from_text(message)
     if file is not None:
-        return api.file_payload(file)
+        return file_payload(file)
     raw = sys.stdin.buffer.read() if str(message_file) == "-" else None
     if raw is None:
         try:
@@ -62,6 +66,8 @@ class FindMethod(str, enum.Enum):
 
 def check_output(output: Path, force: bool, *, lossless: bool = True) -> None:
     """Fail early, before any slow work, if the output cannot be written."""
+    from .. import images
+
     images.output_format(output, lossless=lossless)
     if output.exists() and not force:
         raise OutputError(f"{output} exists; use --force to overwrite it")
@@ -105,10 +111,12 @@ def embed_text(
 
     Example: stegokit embed-text photo.jpg -o out.jpg -m "survives JPEG" --method neural
     """
+    from .. import api
+
     payload = _read_message(message, message_file, file)
     check_output(output, force, lossless=method is Method.lsb)
     secret, recipient = sealing_secrets(passphrase, passphrase_file, to)
-    with console.status("Hiding…"):
+    with working("Hiding…"):
         result = api.embed_text(cover, payload, method=method.value, bits=bits, stealth=stealth,
                                 passphrase=secret, recipient=recipient)
         result.save(output, force=force, quality=quality)
@@ -134,7 +142,7 @@ def embed_text(
     what = f"{len(payload.data)} bytes of {payload.kind}"
     lock = "encrypted" if result.encrypted else "not encrypted"
     how = f"{bits} bit(s) per value" if result.method == "lsb" else "survives JPEG"
-    console.print(
+    typer.echo(
         f"Hid {what} in {output} ({result.method}, {how}, {lock}): "
         f"{result.changed:,} values changed, PSNR {format_psnr(result.psnr)}, "
         f"{result.stored_bytes / max(result.capacity, 1):.1%} of capacity."
@@ -161,10 +169,12 @@ def extract_text(
 
     Example: stegokit extract-text out.png -p
     """
+    from .. import api, images
+
     if output is not None and output.exists() and not force:
         raise OutputError(f"{output} exists; use --force to overwrite it")
     secret, key = opening_secrets(passphrase, passphrase_file, user)
-    with console.status("Looking for a hidden message…"):
+    with working("Looking for a hidden message…"):
         found = api.extract_text(stego, passphrase=secret, private_key=key,
                                  method=method.value)
     payload = found.payload
@@ -183,7 +193,7 @@ def extract_text(
             report["output"] = str(output)
         print_json(report)
     elif output is not None:
-        console.print(f"Wrote {len(payload.data)} bytes ({payload.kind}) to {output}.")
+        typer.echo(f"Wrote {len(payload.data)} bytes ({payload.kind}) to {output}.")
     elif payload.kind == "text":
         typer.echo(payload.text)
     elif sys.stdout.isatty():

@@ -11,16 +11,15 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from ..errors import InputError, StegokitError
-from ..keyring import Keyring, User
-from ..mail import SECURITIES, default_port
-from .common import JsonOut, console, notice, read_passphrase
+from .common import JsonOut, console, escape, notice, read_passphrase, working
+
+if TYPE_CHECKING:
+    from ..keyring import Keyring, User
 
 PASSWORD_ENV = "STEGOKIT_PASSWORD"
 NEW_PASSWORD_ENV = "STEGOKIT_NEW_PASSWORD"
@@ -55,11 +54,18 @@ def read_password(prompt: str = "Password", *, confirm: bool = False,
     return typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
 
 
+def open_keyring() -> Keyring:
+    """The user's keyring, created if needed (SQLite is imported only when it is used)."""
+    from ..keyring import Keyring
+
+    return Keyring.open()
+
+
 def recipient_key(to: str | None) -> bytes | None:
     """The public key for ``--to EMAIL`` (a contact or a local user), or None."""
     if to is None:
         return None
-    with Keyring.open() as keyring:
+    with open_keyring() as keyring:
         return keyring.recipient_key(to)
 
 
@@ -67,7 +73,7 @@ def private_key(email: str | None) -> bytes | None:
     """The private key for ``--user EMAIL`` after its password, or None without ``--user``."""
     if email is None:
         return None
-    with Keyring.open() as keyring:
+    with open_keyring() as keyring:
         user = keyring.user(email)
         return keyring.unlock(user.email, read_password(f"Password for {user.email}"))
 
@@ -97,6 +103,8 @@ def record_embed(method: str, recipient: str | None, output: Path) -> None:
 
     The output is already written: a keyring problem is a notice, not a failure.
     """
+    from ..keyring import Keyring
+
     try:
         keyring = Keyring.open_existing()
         if keyring is None:
@@ -129,34 +137,34 @@ def register(
     The password is asked twice at a hidden prompt (or read from STEGOKIT_PASSWORD).
     The first user registered becomes the default one.
     """
-    with Keyring.open() as keyring:
+    with open_keyring() as keyring:
         keyring.check_new_email(email)
         password = read_password(confirm=True)
-        with console.status("Making keys…"):
+        with working("Making keys…"):
             user = keyring.register(name, email, password)
         default = keyring.default_user()
-    console.print(f"Registered {escape(user.name)} <{escape(user.email)}>.")
+    console().print(f"Registered {escape(user.name)} <{escape(user.email)}>.")
     if default is not None and default.id == user.id:
-        console.print("This user is now the default one.")
-    console.print("Your public key, to give to the people who write to you:")
-    console.print(f"  {user.key_text}", soft_wrap=True)
+        console().print("This user is now the default one.")
+    console().print("Your public key, to give to the people who write to you:")
+    console().print(f"  {user.key_text}", soft_wrap=True)
 
 
 @user_app.command("login")
 def login(email: Annotated[str, typer.Argument(help="The user's e-mail.")]) -> None:
     """Check a user's password and make them the default user."""
-    with Keyring.open() as keyring:
+    with open_keyring() as keyring:
         user = keyring.user(email)
         keyring.login(user.email, read_password(f"Password for {user.email}"))
-    console.print(f"Logged in as {escape(user.name)} <{escape(user.email)}>.")
+    console().print(f"Logged in as {escape(user.name)} <{escape(user.email)}>.")
 
 
 @user_app.command("logout")
 def logout() -> None:
     """Forget the default user."""
-    with Keyring.open() as keyring:
+    with open_keyring() as keyring:
         user = keyring.logout()
-    console.print(f"Logged out {escape(user.email)}." if user else "No user was logged in.")
+    console().print(f"Logged out {escape(user.email)}." if user else "No user was logged in.")
 
 
 def _user_row(user: User, default: User | None, smtp: bool) -> dict:
@@ -168,7 +176,7 @@ def _user_row(user: User, default: User | None, smtp: bool) -> dict:
 @user_app.command("list")
 def list_users(json_out: JsonOut = False) -> None:
     """List the local users."""
-    with Keyring.open() as keyring:
+    with open_keyring() as keyring:
         default = keyring.default_user()
         rows = [_user_row(u, default, keyring.smtp_account(u.email) is not None)
                 for u in keyring.users()]
@@ -176,12 +184,12 @@ def list_users(json_out: JsonOut = False) -> None:
         _print_json(rows)
         return
     if not rows:
-        console.print("No users yet: stegokit user register --name NAME --email EMAIL")
+        console().print("No users yet: stegokit user register --name NAME --email EMAIL")
         return
     for row in rows:
         marks = " (default)" * row["default"] + " (SMTP)" * row["smtp"]
-        console.print(f"{escape(row['name'])} <{escape(row['email'])}>{marks}", soft_wrap=True)
-        console.print(f"  {row['public_key']}", soft_wrap=True)
+        console().print(f"{escape(row['name'])} <{escape(row['email'])}>{marks}", soft_wrap=True)
+        console().print(f"  {row['public_key']}", soft_wrap=True)
 
 
 @user_app.command("passwd")
@@ -191,13 +199,13 @@ def passwd(user: UserOption = None) -> None:
     The current password comes from STEGOKIT_PASSWORD or a prompt, the new one from
     STEGOKIT_NEW_PASSWORD or a prompt asked twice.
     """
-    with Keyring.open() as keyring:
+    with open_keyring() as keyring:
         who = keyring.current_user(user)
         old = read_password(f"Current password for {who.email}")
         keyring.check_password(who.email, old)
         new = read_password("New password", confirm=True, env=NEW_PASSWORD_ENV)
         keyring.change_password(who.email, old, new)
-    console.print(f"Password changed for {escape(who.email)}.")
+    console().print(f"Password changed for {escape(who.email)}.")
 
 
 @user_app.command("remove")
@@ -209,19 +217,19 @@ def remove_user(
 
     Messages sealed to this user can no longer be opened afterwards.
     """
-    with Keyring.open() as keyring:
+    with open_keyring() as keyring:
         user = keyring.user(email)
         if not yes:
             typer.confirm(f"Delete {user.email} and their private key? Messages sealed to "
                           "them will no longer open", abort=True)
         keyring.remove_user(user.email)
-    console.print(f"Removed {escape(user.email)}.")
+    console().print(f"Removed {escape(user.email)}.")
 
 
 @user_app.command("export-key")
 def export_key(user: UserOption = None) -> None:
     """Print a user's public key as one line, to give to the people who write to you."""
-    with Keyring.open() as keyring:
+    with open_keyring() as keyring:
         who = keyring.current_user(user)
     typer.echo(who.key_text)
 
@@ -245,10 +253,12 @@ def smtp_set(
     The password is stored sealed to the user's public key: sending asks for the user's
     keyring password to open it.
     """
+    from ..mail import SECURITIES, default_port
+
     security = security.lower()
     if security not in SECURITIES:
         raise InputError(f"--security must be one of {', '.join(SECURITIES)}")
-    with Keyring.open() as keyring:
+    with open_keyring() as keyring:
         who = keyring.current_user(user)
         password = None
         if username:
@@ -256,14 +266,14 @@ def smtp_set(
         account = keyring.set_smtp(who.email, host=host, port=port or default_port(security),
                                    security=security, username=username, password=password)
     login = f" as {escape(account.username)}" if account.username else ""
-    console.print(f"SMTP account for {escape(who.email)}: {escape(account.host)}:{account.port} "
+    console().print(f"SMTP account for {escape(who.email)}: {escape(account.host)}:{account.port} "
                   f"({account.security}){login}.")
 
 
 @smtp_app.command("show")
 def smtp_show(user: UserOption = None, json_out: JsonOut = False) -> None:
     """Show a user's SMTP account (never the password)."""
-    with Keyring.open() as keyring:
+    with open_keyring() as keyring:
         who = keyring.current_user(user)
         account = keyring.smtp_account(who.email)
     if account is None:
@@ -275,17 +285,17 @@ def smtp_show(user: UserOption = None, json_out: JsonOut = False) -> None:
         _print_json(row)
         return
     for key, value in row.items():
-        console.print(f"{key}: {escape(str(value))}")
+        console().print(f"{key}: {escape(str(value))}")
 
 
 @smtp_app.command("remove")
 def smtp_remove(user: UserOption = None) -> None:
     """Forget a user's SMTP account."""
-    with Keyring.open() as keyring:
+    with open_keyring() as keyring:
         who = keyring.current_user(user)
         if not keyring.remove_smtp(who.email):
             raise InputError(f"{who.email} has no SMTP account")
-    console.print(f"Removed the SMTP account of {escape(who.email)}.")
+    console().print(f"Removed the SMTP account of {escape(who.email)}.")
 
 
 # --- contact ---
@@ -298,34 +308,34 @@ def add_contact(
         help="Their public key, as printed by `stegokit user export-key` (stegokit1:...).")],
 ) -> None:
     """Add a contact, so that `--to EMAIL` seals messages to them."""
-    with Keyring.open() as keyring:
+    with open_keyring() as keyring:
         contact = keyring.add_contact(name, email, key)
-    console.print(f"Added {escape(contact.name)} <{escape(contact.email)}>.")
+    console().print(f"Added {escape(contact.name)} <{escape(contact.email)}>.")
 
 
 @contact_app.command("list")
 def list_contacts(json_out: JsonOut = False) -> None:
     """List the contacts."""
-    with Keyring.open() as keyring:
+    with open_keyring() as keyring:
         rows = [{"name": c.name, "email": c.email, "public_key": c.key_text,
                  "created": c.created} for c in keyring.contacts()]
     if json_out:
         _print_json(rows)
         return
     if not rows:
-        console.print("No contacts yet: stegokit contact add NAME EMAIL KEY")
+        console().print("No contacts yet: stegokit contact add NAME EMAIL KEY")
         return
     for row in rows:
-        console.print(f"{escape(row['name'])} <{escape(row['email'])}>", soft_wrap=True)
-        console.print(f"  {row['public_key']}", soft_wrap=True)
+        console().print(f"{escape(row['name'])} <{escape(row['email'])}>", soft_wrap=True)
+        console().print(f"  {row['public_key']}", soft_wrap=True)
 
 
 @contact_app.command("remove")
 def remove_contact(email: Annotated[str, typer.Argument(help="The contact's e-mail.")]) -> None:
     """Remove a contact."""
-    with Keyring.open() as keyring:
+    with open_keyring() as keyring:
         contact = keyring.remove_contact(email)
-    console.print(f"Removed {escape(contact.email)}.")
+    console().print(f"Removed {escape(contact.email)}.")
 
 
 # --- history ---
@@ -336,7 +346,7 @@ def history(user: UserOption = None, json_out: JsonOut = False) -> None:
 
     Messages are never recorded. Embeds are recorded while a user is logged in.
     """
-    with Keyring.open() as keyring:
+    with open_keyring() as keyring:
         who = keyring.current_user(user)
         entries = keyring.history(who)
     rows = [vars(entry) for entry in entries]
@@ -346,10 +356,12 @@ def history(user: UserOption = None, json_out: JsonOut = False) -> None:
     if not rows:
         notice(f"no history for {who.email}")
         return
+    from rich.table import Table
+
     table = Table(box=None, header_style="bold")
     for column in ("time", "method", "to", "output", "sha256"):
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(row["time"], row["method"], escape(row["recipient"] or "-"),
                       escape(row["output"]), row["sha256"][:12] + "…")
-    console.print(table)
+    console().print(table)

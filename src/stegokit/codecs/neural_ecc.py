@@ -17,7 +17,7 @@ import zlib
 import numpy as np
 from reedsolo import ReedSolomonError, RSCodec
 
-from stegokit.errors import CapacityError, NoPayloadError
+from stegokit.errors import CapacityError, InputError, NoPayloadError
 
 RAW_BITS = 512
 CAPACITY = 20
@@ -67,11 +67,16 @@ def decode(logits: np.ndarray) -> bytes:
     """Recover the exact message from per-bit logits (> 0 means 1).
 
     Tries plain error correction first, then marks growing numbers of the least
-    confident bytes as erasures. Raises ``NoPayloadError`` if nothing checks out.
+    confident bytes as erasures (a NaN logit counts as no confidence at all). Raises
+    ``NoPayloadError`` if nothing checks out, ``InputError`` if ``logits`` is not a
+    ``(RAW_BITS,)`` array of real numbers.
     """
-    logits = np.asarray(logits, dtype=np.float32).reshape(RAW_BITS)
+    logits = np.asarray(logits)
+    if logits.shape != (RAW_BITS,) or logits.dtype.kind not in "biuf":
+        raise InputError(f"expected ({RAW_BITS},) real logits, got {logits.dtype} {logits.shape}")
+    logits = logits.astype(np.float64)  # keeps every sign; no overflow to inf
     word = np.packbits(logits > 0) ^ _MASK
-    confidence = np.abs(logits).reshape(-1, 8).min(axis=1)
+    confidence = np.nan_to_num(np.abs(logits), nan=0.0).reshape(-1, 8).min(axis=1)
     order = np.argsort(confidence, kind="stable")
     for k in _ERASURES:
         try:
