@@ -1,11 +1,16 @@
 """Choose the codec's operating point on validation photos (never on test photos).
 
     PYTHONPATH=src python -m training.tune --strengths 1.0 1.25 --capacities 20 24 28 32
+    PYTHONPATH=src python -m training.tune --policies 1.0,1.5,2.0@8 0.9,1.25,1.5,2.0@16
 
 Embeds random bits in random crops of the validation photos at each strength, applies
 the evaluation's attacks, and reports PSNR and raw bit accuracy; then, for each message
 capacity, the share of exact messages the Reed-Solomon framing would recover given the
-observed error pattern and confidences. Logs to ``training/runs/tune.log``.
+observed error pattern and confidences. ``--policies`` instead compares read-back
+policies of ``neural.embed`` (strength factors tried in turn @ the most raw errors
+accepted) on the validation crops and whole validation photos: each image is embedded
+once per factor with a real message, and each policy's pick is scored by mean PSNR and
+exact messages after PNG, JPEG 75 and JPEG 50. Logs to ``training/runs/tune.log``.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from reedsolo import RSCodec
 from stegokit.codecs import neural, neural_ecc
 from stegokit.codecs.neural_model import session
 from stegokit.errors import NoPayloadError
-from training.evaluate import ATTACKS, attack, crop, load
+from training.evaluate import ATTACKS, attack, crop, eval_images, load, random_message
 
 log = logging.getLogger("tune")
 
@@ -66,12 +71,70 @@ def exact_rates(rows, capacity: int, rng: random.Random) -> dict[str, float]:
     return {k: float(np.mean(v)) for k, v in hits.items()}
 
 
+POLICY_ATTACKS = ("png", "jpeg75", "jpeg50")
+
+
+def observe_factors(images, factors: list[float], rng: random.Random) -> list[dict]:
+    """Per image and strength factor: PSNR, raw errors read back, exact message per attack."""
+    out = []
+    for a in images:
+        msg = random_message(rng)
+        bits = neural_ecc.encode(msg)
+        residual = neural._residual(a, bits)
+        row = {}
+        for factor in factors:
+            stego = neural._compose(a, residual, factor)
+            mse = np.mean((stego.astype(np.float64) - a) ** 2)
+            own = int(((neural._logits(stego) > 0) != (bits > 0.5)).sum())
+            exact = {}
+            for name in POLICY_ATTACKS:
+                try:
+                    exact[name] = neural.extract(attack(stego, name)) == msg
+                except NoPayloadError:
+                    exact[name] = False
+            row[factor] = {"psnr": 10 * np.log10(255**2 / max(mse, 1e-10)), "own": own, **exact}
+        out.append(row)
+    return out
+
+
+def score_policy(rows: list[dict], factors: list[float], threshold: int) -> dict:
+    """What ``neural.embed`` with ``BOOSTS = factors`` and ``MAX_OWN_ERRORS = threshold``
+    would have returned for each observed image, summarised."""
+    picks = []
+    for row in rows:
+        best = None
+        for factor in factors:
+            if best is None or row[factor]["own"] < best["own"]:
+                best = row[factor]
+            if row[factor]["own"] <= threshold:
+                break
+        picks.append((best, best is not row[factors[0]]))
+    summary = {"psnr": float(np.mean([p["psnr"] for p, _ in picks])),
+               "boosted": sum(b for _, b in picks), "images": len(picks)}
+    summary.update({n: float(np.mean([p[n] for p, _ in picks])) for n in POLICY_ATTACKS})
+    return summary
+
+
+def compare_policies(val, policies: list[str], crops: int, rng: random.Random) -> None:
+    parsed = [([float(f) for f in p.split("@")[0].split(",")], int(p.split("@")[1]))
+              for p in policies]
+    factors = sorted({f for fs, _ in parsed for f in fs})
+    sets = eval_images(val, rng, crops)
+    rows = observe_factors(sets["crops"] + sets["full"], factors, rng)
+    for text, (fs, threshold) in zip(policies, parsed, strict=True):
+        summary = score_policy(rows, fs, threshold)
+        log.info("policy %s: %s", text,
+                 {k: round(v, 3) if isinstance(v, float) else v for k, v in summary.items()})
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path("data"))
     ap.add_argument("--crops", type=int, default=60)
     ap.add_argument("--strengths", type=float, nargs="+", default=[1.0])
     ap.add_argument("--capacities", type=int, nargs="+", default=[20, 24, 28, 32])
+    ap.add_argument("--policies", nargs="+", metavar="F,F,...@N",
+                    help="compare read-back policies instead (see above)")
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args(argv)
     Path("training/runs").mkdir(parents=True, exist_ok=True)
@@ -81,6 +144,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     rng = random.Random(args.seed)
     val = load(args.data, "val")
+    if args.policies:
+        compare_policies(val, args.policies, args.crops, rng)
+        return
     images = [crop(val[i % len(val)][1], rng, 256, 1024) for i in range(args.crops)]
     for strength in args.strengths:
         psnrs, rows = observe(images, strength, args.seed)
