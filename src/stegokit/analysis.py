@@ -44,8 +44,13 @@ WINDOW_P = 0.5
 MIN_RUN = 3
 #: ...followed by at least this fraction of all windows...
 MIN_TAIL = 0.1
-#: ...of which at most this fraction is flagged.
+#: ...of which at most this fraction is flagged...
 MAX_FLAGGED_AFTER = 0.5
+#: ...and RS and SPA must estimate at least this rate on the rows of the first ``MIN_RUN``
+#: chunks. Even value pairs alone are not LSB replacement (smooth or dark regions and +/-1
+#: embedding even them out too), but sequential replacement writes every value there, which RS
+#: and SPA read as a rate near 1.
+LEADING_RATE = 0.5
 
 _MIN_EXPECTED = 5.0  # chi-square: value pairs with fewer expected counts are left out
 _MIN_WINDOW_VALUES = 1024
@@ -491,18 +496,27 @@ class ChiSquareSummary:
         clean photos reach 1 (see ``sequential_end``).
     flagged_fraction : float
         Fraction of all chunks whose p-value is at least ``WINDOW_P``.
+    leading_rate : float or None
+        When at least ``MIN_RUN`` chunks lead: the RS and SPA estimate (mean over channels of
+        their mean) on the whole rows that the first ``MIN_RUN`` chunks cover (at least 4
+        rows). Sequentially replaced LSBs read near 1 there. None when fewer chunks lead, or
+        when nearly all those values sit at the ends of the range (0, 1, 254, 255: a black
+        border, say), which RS and SPA leave out.
     sequential_end : float or None
         Where sequentially embedded data seems to end, as a fraction of the image in raster
-        order: ``leading_extent`` when at least ``MIN_RUN`` chunks lead, at least ``MIN_TAIL``
-        of all chunks follow them and at most ``MAX_FLAGGED_AFTER`` of those are flagged; else
-        None. Images with a smooth histogram flag chunks everywhere, which is not this pattern;
-        data filling nearly the whole image is left to RS and SPA.
+        order: ``leading_extent`` when at least ``MIN_RUN`` chunks lead, ``leading_rate`` is at
+        least ``LEADING_RATE`` (or None for rows RS and SPA cannot measure), at least
+        ``MIN_TAIL`` of all chunks follow the run and at most ``MAX_FLAGGED_AFTER`` of those
+        are flagged; else None. Images with a smooth histogram flag chunks everywhere, which is
+        not this pattern; dark regions and +/-1 embedding flag runs that RS and SPA do not
+        confirm; data filling nearly the whole image is left to RS and SPA.
     """
 
     pvalues: tuple[float, ...]
     window_pvalues: tuple[float, ...]
     leading_extent: float
     flagged_fraction: float
+    leading_rate: float | None
     sequential_end: float | None
 
 
@@ -560,10 +574,25 @@ def _leading_run(flagged: np.ndarray) -> int:
     return int(clean[0]) if clean.size else flagged.size
 
 
-def _sequential_end(flagged: np.ndarray) -> float | None:
+def _leading_rate(colour: np.ndarray, chunks: int) -> float | None:
+    """RS and SPA rate on the whole rows covered by the first ``MIN_RUN`` of ``chunks``; None
+    when they can hardly measure those rows."""
+    end = MIN_RUN * colour.size // chunks  # as in chi_square_windows
+    rows = min(colour.shape[0], max(_MIN_SIDE, end // (colour.shape[1] * colour.shape[2])))
+    if _off_ends(colour[:rows]) < _MEASURABLE:
+        return None
+    return _overall_rate(*_estimates(colour[:rows]))
+
+
+def _sequential_end(flagged: np.ndarray, leading_rate: float | None) -> float | None:
     run = _leading_run(flagged)
     after = flagged[run:]
-    if run < MIN_RUN or after.size < MIN_TAIL * flagged.size or after.mean() > MAX_FLAGGED_AFTER:
+    if (
+        run < MIN_RUN
+        or (leading_rate is not None and leading_rate < LEADING_RATE)
+        or after.size < MIN_TAIL * flagged.size
+        or after.mean() > MAX_FLAGGED_AFTER
+    ):
         return None
     return run / flagged.size
 
@@ -571,13 +600,24 @@ def _sequential_end(flagged: np.ndarray) -> float | None:
 def _summarise_chi_square(colour: np.ndarray, windows: int) -> ChiSquareSummary:
     window_p = chi_square_windows(colour, windows)
     flagged = window_p >= WINDOW_P
+    run = _leading_run(flagged)
+    leading_rate = _leading_rate(colour, flagged.size) if run >= MIN_RUN else None
     return ChiSquareSummary(
         pvalues=tuple(float(p) for p in chi_square(colour)),
         window_pvalues=tuple(float(p) for p in window_p),
-        leading_extent=_leading_run(flagged) / flagged.size,
+        leading_extent=run / flagged.size,
         flagged_fraction=float(flagged.mean()),
-        sequential_end=_sequential_end(flagged),
+        leading_rate=leading_rate,
+        sequential_end=_sequential_end(flagged, leading_rate),
     )
+
+
+def _estimates(colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return rs_rate(colour), spa_rate(colour)
+
+
+def _overall_rate(rs: np.ndarray, spa: np.ndarray) -> float:
+    return float(np.mean((rs + spa) / 2.0))
 
 
 def _verdict(rate: float, chi: ChiSquareSummary) -> tuple[str, tuple[str, ...]]:
@@ -588,9 +628,13 @@ def _verdict(rate: float, chi: ChiSquareSummary) -> tuple[str, tuple[str, ...]]:
         reasons.append(f"RS and SPA estimate that {rate:.0%} of the values carry LSB data")
     if chi.sequential_end is not None:
         level = max(level, 1)
+        if chi.leading_rate is None:
+            check = "RS and SPA cannot measure where it starts (values at 0-1 or 254-255)"
+        else:
+            check = f"RS and SPA read a rate of {chi.leading_rate:.0%} where it starts"
         reasons.append(
             f"chi-square: the first {chi.sequential_end:.0%} of the image (raster order) "
-            "has the even value-pair counts of sequentially embedded bits, the rest not"
+            f"has the even value-pair counts of sequentially embedded bits, the rest not; {check}"
         )
     if not reasons:
         reasons.append(f"no sign of LSB replacement (estimated rate {rate:.1%})")
@@ -611,14 +655,13 @@ def analyze(pixels: np.ndarray, windows: int = 100) -> Report:
     -------
     Report
         "likely stego" when the overall rate reaches ``LIKELY_RATE``; "suspicious" when it
-        reaches ``SUSPICIOUS_RATE`` or the chi-square windows show a sequential run
-        (``ChiSquareSummary.sequential_end``); "clean" otherwise. "clean" means that no LSB
-        replacement was found, not that nothing is hidden.
+        reaches ``SUSPICIOUS_RATE`` or the chi-square windows show a sequential run that RS
+        and SPA confirm (``ChiSquareSummary.sequential_end``); "clean" otherwise. "clean"
+        means that no LSB replacement was found, not that nothing is hidden.
     """
     colour = _colour(pixels)
-    rs = rs_rate(colour)
-    spa = spa_rate(colour)
-    rate = float(np.mean((rs + spa) / 2.0))
+    rs, spa = _estimates(colour)
+    rate = _overall_rate(rs, spa)
     chi = _summarise_chi_square(colour, windows)
     verdict, reasons = _verdict(rate, chi)
     return Report(
