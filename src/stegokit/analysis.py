@@ -227,8 +227,8 @@ def _group_weights() -> tuple[np.ndarray, np.ndarray]:
     total = np.arange(4 * 255 + 1)
     values = np.arange(256)
     return (
-        _end_window(np.minimum(total, 4 * 255 - total) / 4.0),
-        _end_window(np.minimum(values, 255 - values), _EDGE_RAMP),
+        _end_window(np.minimum(total, 4 * 255 - total) / 4.0).astype(np.float32),
+        _end_window(np.minimum(values, 255 - values), _EDGE_RAMP).astype(np.float32),
     )
 
 
@@ -271,7 +271,7 @@ def _regular_minus_singular(
 
 
 def _rs_differences(groups: tuple[np.ndarray, ...], weights: np.ndarray) -> tuple[float, float]:
-    total = weights.sum()
+    total = float(weights.sum())
     if total == 0.0:
         return 0.0, 0.0
     return (
@@ -358,9 +358,10 @@ def _rs_band(channel: np.ndarray) -> float:
     # -M crosses those steps and M does not, which biases R - S in dark and bright channels.
     # The end window at the value nearest an end instead of the mean changes so fast in dark
     # regions that rates near 1 read 0.05-0.1 low there.)
-    weights = _MEAN_WEIGHT[groups[0] + groups[1] + groups[2] + groups[3]] * np.minimum.reduce(
-        [_EDGE_WEIGHT[values] for values in groups]
-    )
+    a, b, c, d = groups
+    lowest = np.minimum(np.minimum(a, b), np.minimum(c, d))
+    highest = np.maximum(np.maximum(a, b), np.maximum(c, d))
+    weights = _MEAN_WEIGHT[a + b + c + d] * np.minimum(_EDGE_WEIGHT[lowest], _EDGE_WEIGHT[highest])
     d0, dn0 = _rs_differences(groups, weights)
     d1, dn1 = _rs_differences(tuple(values ^ 1 for values in groups), weights)
     return _rate_root(2.0 * (d1 + d0), dn0 - dn1 - d1 - 3.0 * d0, d0 - dn0)
