@@ -1,8 +1,12 @@
-"""Real benchmark covers, made reproducibly from a Debian wallpaper package.
+"""Real benchmark covers, made reproducibly from Debian wallpaper packages.
 
 `plasma-workspace-wallpapers` (bookworm 4:5.27.5-2, GPL-2+) ships "Volna", a 5120x2880
 photograph. It is fetched once with `apt-get download` into benchmarks/.cache/ (not committed)
 and cut into the three covers the benchmarks use: 512x512, ~2 MP and ~12 MP PNGs.
+
+:func:`analysis_photos` gives the 23 photographs that benchmarks/analysis_accuracy.py adds to
+scikit-image's: the nature set of `mate-backgrounds` (1.26.0-1, GPL-2+) and the photographs
+among the wallpapers of `lxqt-themes` (1.2.0-1, CC-BY-SA-3.0), fetched the same way.
 """
 
 from __future__ import annotations
@@ -16,19 +20,43 @@ CACHE = Path(__file__).parent / ".cache"
 PACKAGE = "plasma-workspace-wallpapers"
 SOURCE = "usr/share/wallpapers/Volna/contents/images/5120x2880.jpg"
 SIZES = {"512x512": (512, 512), "2MP": (1920, 1080), "12MP": (4256, 2832)}
+MATE = ("mate-backgrounds", "1.26.0-1", "usr/share/backgrounds/mate/nature", [
+    "Aqua.jpg", "Blinds.jpg", "Dune.jpg", "FreshFlower.jpg", "Garden.jpg", "GreenMeadow.jpg",
+    "LadyBird.jpg", "RainDrops.jpg", "Storm.jpg", "TwoWings.jpg", "Wood.jpg", "YellowFlower.jpg",
+])
+LXQT = ("lxqt-themes", "1.2.0-1", "usr/share/lxqt/wallpapers", [
+    "Butterfly-Kenneth-Wimer.jpg", "Valendas.png", "after-the-rain.jpg", "appleflower.png",
+    "beam.png", "butterfly.png", "cloud.png", "drop.png", "flowers.png", "fog.jpg",
+    "this-is-not-windows.jpg",
+])
+
+
+def _unpacked(package: str, path: str, version: str | None = None) -> Path:
+    """``path`` inside the package, downloaded and unpacked into the cache on first use."""
+    found = CACHE / "src" / path
+    if found.exists():
+        return found
+    debs = CACHE / "debs"
+    debs.mkdir(parents=True, exist_ok=True)
+    if not list(debs.glob(f"{package}_*.deb")):
+        wanted = f"{package}={version}" if version else package
+        subprocess.run(["apt-get", "download", wanted], cwd=debs, check=True)
+    deb = next(debs.glob(f"{package}_*.deb"))
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(CACHE / "src")], check=True)
+    return found
 
 
 def _source_photo() -> Path:
-    photo = CACHE / "src" / SOURCE
-    if photo.exists():
-        return photo
-    debs = CACHE / "debs"
-    debs.mkdir(parents=True, exist_ok=True)
-    if not list(debs.glob(f"{PACKAGE}_*.deb")):
-        subprocess.run(["apt-get", "download", PACKAGE], cwd=debs, check=True)
-    deb = next(debs.glob(f"{PACKAGE}_*.deb"))
-    subprocess.run(["dpkg-deb", "-x", str(deb), str(CACHE / "src")], check=True)
-    return photo
+    return _unpacked(PACKAGE, SOURCE)
+
+
+def analysis_photos() -> list[Path]:
+    """The 23 Debian photographs of docs/analysis.md's accuracy figures, fetched on first use."""
+    return [
+        _unpacked(package, f"{folder}/{name}", version)
+        for package, version, folder, names in (MATE, LXQT)
+        for name in names
+    ]
 
 
 def cover(name: str) -> Path:
@@ -54,3 +82,5 @@ def cover(name: str) -> Path:
 if __name__ == "__main__":
     for size in SIZES:
         print(cover(size))
+    for photo in analysis_photos():
+        print(photo)

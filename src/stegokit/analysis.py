@@ -5,8 +5,9 @@ and alpha), 3 (RGB) or 4 (RGBA). An alpha channel is never analysed. Inputs are 
 
 The estimators answer one question: were the least significant bits of this image replaced
 by message bits, and what fraction of the values carry them? They are blind to LSB matching
-(+/-1 embedding; except at 0 and 255, where the step is an LSB flip) and to anything that does
-not work on the LSB plane; see ``docs/analysis.md``.
+(+/-1 embedding) and to anything that does not work on the LSB plane. RS and SPA leave out
+values at the very ends of the range (0, 1, 254, 255) and taper those near them, so clipped
+areas neither fake a rate nor show one; see ``docs/analysis.md``.
 """
 
 from __future__ import annotations
@@ -43,8 +44,13 @@ WINDOW_P = 0.5
 MIN_RUN = 3
 #: ...followed by at least this fraction of all windows...
 MIN_TAIL = 0.1
-#: ...of which at most this fraction is flagged.
+#: ...of which at most this fraction is flagged...
 MAX_FLAGGED_AFTER = 0.5
+#: ...and RS and SPA must estimate at least this rate on the rows of the first ``MIN_RUN``
+#: chunks. Even value pairs alone are not LSB replacement (smooth or dark regions and +/-1
+#: embedding even them out too), but sequential replacement writes every value there, which RS
+#: and SPA read as a rate near 1.
+LEADING_RATE = 0.5
 
 _MIN_EXPECTED = 5.0  # chi-square: value pairs with fewer expected counts are left out
 _MIN_WINDOW_VALUES = 1024
@@ -53,6 +59,17 @@ _MIN_SIDE = 4
 _COLOUR_CHANNELS = {1: 1, 2: 1, 3: 3, 4: 3}  # channels in the array -> colour channels
 _BAND_ROWS = 64  # RS and SPA: rows per band (at least)
 _MAX_BANDS = 64
+#: RS and SPA: statistics of values within this distance of either end of the range (0, 1
+#: and 254, 255) are left out...
+_END_MARGIN = 2
+#: ...and the weight of the next ones rises smoothly to 1 over this many values (see
+#: :func:`_end_window`).
+_END_RAMP = 32
+#: RS: a group also weighs what its value nearest an end weighs under this short ramp.
+_EDGE_RAMP = 4
+#: A band in which fewer than this fraction of the values lie off the ends (0, 1, 254, 255)
+#: counts in proportion to that fraction.
+_MEASURABLE = 0.1
 
 
 # --------------------------------------------------------------------------- input
@@ -187,6 +204,37 @@ def chi_square_windows(pixels: np.ndarray, windows: int = 100) -> np.ndarray:
     return _pair_pvalues(hists)
 
 
+# --------------------------------------------------------------------------- the ends of the range
+
+
+def _end_window(distance: np.ndarray, ramp: int = _END_RAMP) -> np.ndarray:
+    """Weight in [0, 1] of a statistic whose values come within ``distance`` of 0 or 255.
+
+    RS and SPA assume the histogram is smooth across the LSB pairs {2k, 2k+1}. The value range
+    itself ends at such a boundary (0 is even, 255 odd), so their balance sums have an unpaired
+    term at each end, and clipped photos pile values up right there. The window tapers those
+    sums to 0 towards the ends instead of cutting them (a cut is a new unpaired end). It is a
+    smoothstep, 0 up to ``_END_MARGIN - 1`` and 1 from ``_END_MARGIN - 1 + ramp`` on, flat at
+    both joins, so that a tapered sum of a smooth histogram has no end term either.
+    """
+    x = np.clip((np.asarray(distance, dtype=np.float64) - _END_MARGIN + 1) / ramp, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def _group_weights() -> tuple[np.ndarray, np.ndarray]:
+    """RS: the end window at a group's mean, indexed by the sum of its 4 values (0..1020), and
+    the short edge window of a value (0..255)."""
+    total = np.arange(4 * 255 + 1)
+    values = np.arange(256)
+    return (
+        _end_window(np.minimum(total, 4 * 255 - total) / 4.0).astype(np.float32),
+        _end_window(np.minimum(values, 255 - values), _EDGE_RAMP).astype(np.float32),
+    )
+
+
+_MEAN_WEIGHT, _EDGE_WEIGHT = _group_weights()
+
+
 # --------------------------------------------------------------------------- RS analysis
 
 
@@ -205,8 +253,11 @@ def _group_columns(channel: np.ndarray) -> tuple[np.ndarray, ...]:
     )
 
 
-def _regular_minus_singular(groups: tuple[np.ndarray, ...], negative: bool) -> float:
-    """R - S, as a fraction of the groups, under the mask [0, 1, 1, 0] (or -M if negative).
+def _regular_minus_singular(
+    groups: tuple[np.ndarray, ...], weights: np.ndarray, negative: bool
+) -> float:
+    """Weighted R - S, as a fraction of the groups' total weight, under the mask [0, 1, 1, 0]
+    (or -M if negative).
 
     Only the three differences that touch the flipped middle pair change the discrimination
     function f (sum of absolute neighbour differences), so only they are computed.
@@ -215,11 +266,18 @@ def _regular_minus_singular(groups: tuple[np.ndarray, ...], negative: bool) -> f
     fb, fc = (((b + 1) ^ 1) - 1, ((c + 1) ^ 1) - 1) if negative else (b ^ 1, c ^ 1)
     change = np.abs(a - fb) + np.abs(fc - fb) + np.abs(d - fc)
     change -= np.abs(a - b) + np.abs(c - b) + np.abs(d - c)
-    return float(np.sign(change).sum()) / a.size
+    # A product and a sum, not np.dot: BLAS threads stall on a busy machine.
+    return float((np.sign(change) * weights).sum())
 
 
-def _rs_differences(groups: tuple[np.ndarray, ...]) -> tuple[float, float]:
-    return _regular_minus_singular(groups, False), _regular_minus_singular(groups, True)
+def _rs_differences(groups: tuple[np.ndarray, ...], weights: np.ndarray) -> tuple[float, float]:
+    total = float(weights.sum())
+    if total == 0.0:
+        return 0.0, 0.0
+    return (
+        _regular_minus_singular(groups, weights, False) / total,
+        _regular_minus_singular(groups, weights, True) / total,
+    )
 
 
 def _rate_root(a: float, b: float, c: float) -> float:
@@ -258,10 +316,29 @@ def _bands(channel: np.ndarray) -> list[np.ndarray]:
     return np.array_split(channel, count, axis=0)
 
 
+def _off_ends(band: np.ndarray) -> float:
+    """Fraction of the values in 2..253, which the end window does not zero."""
+    inside = (band - np.uint8(_END_MARGIN)) < 256 - 2 * _END_MARGIN  # wraps below the margin
+    return float(np.count_nonzero(inside)) / band.size
+
+
 def _banded(estimate, channel: np.ndarray) -> float:
+    """Mean of the band estimates, weighted by rows; bands with little left to measure count less.
+
+    A band whose values nearly all sit at the ends of the range (a black border, a blown-out
+    sky) leaves the end window almost nothing, and its estimate is noise. Such a band counts
+    in proportion to the fraction ``m`` of its values off the ends while ``m < _MEASURABLE``;
+    above that, by rows alone, so that the estimate stays the mean of local rates (which is
+    what "fraction of the values" means for sequential data).
+    """
     bands = _bands(channel)
-    rates = [estimate(band) for band in bands]
-    return float(np.average(rates, weights=[band.shape[0] for band in bands]))
+    weights = np.array(
+        [band.shape[0] * min(1.0, _off_ends(band) / _MEASURABLE) for band in bands]
+    )
+    if weights.sum() == 0.0:
+        return 0.0
+    rates = [estimate(band) if weight else 0.0 for band, weight in zip(bands, weights, strict=True)]
+    return float(np.average(rates, weights=weights))
 
 
 def _per_channel(band_estimate, pixels: np.ndarray) -> np.ndarray:
@@ -273,8 +350,20 @@ def _per_channel(band_estimate, pixels: np.ndarray) -> np.ndarray:
 
 def _rs_band(channel: np.ndarray) -> float:
     groups = _group_columns(channel)
-    d0, dn0 = _rs_differences(groups)
-    d1, dn1 = _rs_differences(tuple(values ^ 1 for values in groups))
+    # A group weighs the end window at its mean value times the short edge window at its
+    # value nearest an end (so groups touching a clipped value drop out), in the image as it
+    # is; the flipped copy below keeps these weights. Both windows are smooth in the values,
+    # so that a flipped LSB changes a weight by little. (A weight by LSB pair {2k, 2k+1},
+    # which embedding could not change at all, steps at every pair boundary: the shifted flip
+    # -M crosses those steps and M does not, which biases R - S in dark and bright channels.
+    # The end window at the value nearest an end instead of the mean changes so fast in dark
+    # regions that rates near 1 read 0.05-0.1 low there.)
+    a, b, c, d = groups
+    lowest = np.minimum(np.minimum(a, b), np.minimum(c, d))
+    highest = np.maximum(np.maximum(a, b), np.maximum(c, d))
+    weights = _MEAN_WEIGHT[a + b + c + d] * np.minimum(_EDGE_WEIGHT[lowest], _EDGE_WEIGHT[highest])
+    d0, dn0 = _rs_differences(groups, weights)
+    d1, dn1 = _rs_differences(tuple(values ^ 1 for values in groups), weights)
     return _rate_root(2.0 * (d1 + d0), dn0 - dn1 - d1 - 3.0 * d0, d0 - dn0)
 
 
@@ -284,7 +373,9 @@ def rs_rate(pixels: np.ndarray) -> np.ndarray:
     Groups of 4 neighbouring values (along rows and along columns) are classed regular or
     singular by how flipping LSBs under the mask [0, 1, 1, 0] and its shifted twin -M changes
     their smoothness. The class counts of the image and of its LSB-flipped copy give a
-    quadratic whose root is the embedding rate.
+    quadratic whose root is the embedding rate. Groups are weighted by how far their values
+    are from 0 and 255 (see ``docs/analysis.md``); the estimate is the mean over horizontal
+    bands of at least 64 rows.
 
     Parameters
     ----------
@@ -303,34 +394,75 @@ def rs_rate(pixels: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- SPA
 
 
-def _spa_counts(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Counts (C0, D0, X, Y) of the sample pairs (u, v), both uint8 arrays."""
-    xor = u ^ v
-    odd = (xor & 1).astype(bool)
-    larger_odd = (np.maximum(u, v) & 1).astype(bool)
-    y = np.count_nonzero(odd & larger_odd)
-    return np.array([np.count_nonzero(xor < 2), np.count_nonzero(xor == 0), odd.sum() - y, y])
+def _spa_kernel() -> np.ndarray:
+    """Weights that turn the histogram of sample pairs into the SPA quadratic.
+
+    Returns a (3, 65536) array K: with ``hist[256 * lower + upper]`` the count of adjacent
+    pairs with those values, ``K @ hist`` gives the coefficients (c0, c1, c2) of the
+    polynomial in q = p / 2 whose root is the estimate (see :func:`spa_rate`).
+
+    A pair's *class* is its two LSB pairs (t1, t2) = (lower // 2, upper // 2). Embedding at
+    rate p flips each LSB with probability q, so within a class the counts of the four parity
+    combinations mix by K(q) (x) K(q), K(q) = [[1 - q, q], [q, 1 - q]]. Inverting, (1 - 2q)^2
+    times the cover counts of a class G is (I - qJ) G (I - qJ)^T, J the all-ones 2 x 2 matrix:
+    a quadratic in q with coefficients linear in the stego counts. Of an odd difference
+    d = 2m + 1, the cover pairs whose lower value is odd (X: (2 t1 + 1, 2 t2), class m + 1)
+    balance those whose lower value is even (Y: (2 t1, 2 t2 + 1), class m); each is weighed by
+    the end window of ``min(lower, 255 - upper)``, which tapers the balance at both ends of the
+    range (with weight 1 everywhere this is Dumitrescu, Wu and Wang's equation).
+    """
+    lower, upper = np.divmod(np.arange(65536), 256)
+    t1, i, t2, j = lower >> 1, lower & 1, upper >> 1, upper & 1
+    used = lower <= upper
+    same = used & (t1 == t2)  # class 0: D0 pairs and the Y pairs (2k, 2k + 1)
+    apart = used & (t1 < t2)
+    w_x = np.where(apart, _end_window(np.minimum(2 * t1 + 1, 255 - 2 * t2)), 0.0)
+    w_y = np.where(used, _end_window(np.minimum(2 * t1, 254 - 2 * t2)), 0.0)
+    # Entries of (I - qJ) G (I - qJ)^T: a count at (i, j) adds to entry (r, s) the polynomial
+    # [i == r][j == s] - q ([j == s] + [i == r]) + q^2.
+    x = ((i == 1) & (j == 0), -((i == 1).astype(float) + (j == 0)), np.ones(65536))
+    y = ((i == 0) & (j == 1), -((i == 0).astype(float) + (j == 1)), np.ones(65536))
+    # In class 0, (0, 1) and (1, 0) are the same unordered pair: Y is both entries' sum.
+    y_same = ((i == 0) & (j == 1), np.full(65536, -2.0), np.full(65536, 2.0))
+    return np.stack(
+        [
+            w_x * x[k] - np.where(same, w_y * y_same[k], np.where(apart, w_y * y[k], 0.0))
+            for k in range(3)
+        ]
+    )
+
+
+_SPA_KERNEL = _spa_kernel()
+
+
+def _pair_histogram(channel: np.ndarray) -> np.ndarray:
+    """Counts of horizontally and vertically adjacent pairs, at index 256 * lower + upper."""
+    hist = np.zeros(65536, dtype=np.int64)
+    for u, v in ((channel[:, :-1], channel[:, 1:]), (channel[:-1, :], channel[1:, :])):
+        lower = np.minimum(u, v).astype(np.uint16)
+        hist += np.bincount(((lower << 8) | np.maximum(u, v)).ravel(), minlength=65536)
+    return hist
 
 
 def _spa_band(channel: np.ndarray) -> float:
-    c0, d0, x, y = _spa_counts(channel[:, :-1], channel[:, 1:]) + _spa_counts(
-        channel[:-1, :], channel[1:, :]
-    )
-    if c0 == 0:
-        return 0.0
-    return _root_nearest_zero(c0 / 2.0, -float(d0 + y - x), float(y - x))
+    c0, c1, c2 = (_SPA_KERNEL * _pair_histogram(channel)).sum(axis=1)  # not BLAS, see RS
+    return _root_nearest_zero(c2 / 4.0, c1 / 2.0, c0)
 
 
 def spa_rate(pixels: np.ndarray) -> np.ndarray:
     """Sample pair analysis (Dumitrescu, Wu and Wang 2003): estimated rate per channel.
 
-    Over the pairs of horizontally and vertically adjacent values, natural images have as
-    many odd-difference pairs whose larger value is even (X) as pairs whose larger value is
-    odd (Y). LSB replacement breaks that balance in a way that depends on the rate p only::
+    Over the pairs of horizontally and vertically adjacent values, natural images have, for
+    each odd difference, as many pairs whose smaller value is odd (X) as pairs whose smaller
+    value is even (Y). LSB replacement breaks that balance in a way that depends on the rate
+    p only; unweighted, the balance summed over all differences gives::
 
         (|C0| / 2) p^2 - (|D0| + |Y| - |X|) p + (|Y| - |X|) = 0
 
-    where C0 counts pairs equal but for the LSB and D0 equal pairs. The root nearest 0 is p.
+    where C0 counts pairs equal but for the LSB and D0 equal pairs, and the root nearest 0 is
+    p. Here each pair is weighted by how far it is from 0 and 255 and the equation is solved
+    exactly for the weighted balance (see ``_spa_kernel`` and ``docs/analysis.md``), per
+    horizontal band of at least 64 rows; the estimate is the mean over bands.
 
     Parameters
     ----------
@@ -365,18 +497,27 @@ class ChiSquareSummary:
         clean photos reach 1 (see ``sequential_end``).
     flagged_fraction : float
         Fraction of all chunks whose p-value is at least ``WINDOW_P``.
+    leading_rate : float or None
+        When at least ``MIN_RUN`` chunks lead: the RS and SPA estimate (mean over channels of
+        their mean) on the whole rows that the first ``MIN_RUN`` chunks cover (at least 4
+        rows). Sequentially replaced LSBs read near 1 there. None when fewer chunks lead, or
+        when nearly all those values sit at the ends of the range (0, 1, 254, 255: a black
+        border, say), which RS and SPA leave out.
     sequential_end : float or None
         Where sequentially embedded data seems to end, as a fraction of the image in raster
-        order: ``leading_extent`` when at least ``MIN_RUN`` chunks lead, at least ``MIN_TAIL``
-        of all chunks follow them and at most ``MAX_FLAGGED_AFTER`` of those are flagged; else
-        None. Images with a smooth histogram flag chunks everywhere, which is not this pattern;
-        data filling nearly the whole image is left to RS and SPA.
+        order: ``leading_extent`` when at least ``MIN_RUN`` chunks lead, ``leading_rate`` is at
+        least ``LEADING_RATE`` (or None for rows RS and SPA cannot measure), at least
+        ``MIN_TAIL`` of all chunks follow the run and at most ``MAX_FLAGGED_AFTER`` of those
+        are flagged; else None. Images with a smooth histogram flag chunks everywhere, which is
+        not this pattern; dark regions and +/-1 embedding flag runs that RS and SPA do not
+        confirm; data filling nearly the whole image is left to RS and SPA.
     """
 
     pvalues: tuple[float, ...]
     window_pvalues: tuple[float, ...]
     leading_extent: float
     flagged_fraction: float
+    leading_rate: float | None
     sequential_end: float | None
 
 
@@ -434,10 +575,25 @@ def _leading_run(flagged: np.ndarray) -> int:
     return int(clean[0]) if clean.size else flagged.size
 
 
-def _sequential_end(flagged: np.ndarray) -> float | None:
+def _leading_rate(colour: np.ndarray, chunks: int) -> float | None:
+    """RS and SPA rate on the whole rows covered by the first ``MIN_RUN`` of ``chunks``; None
+    when they can hardly measure those rows."""
+    end = MIN_RUN * colour.size // chunks  # as in chi_square_windows
+    rows = min(colour.shape[0], max(_MIN_SIDE, end // (colour.shape[1] * colour.shape[2])))
+    if _off_ends(colour[:rows]) < _MEASURABLE:
+        return None
+    return _overall_rate(*_estimates(colour[:rows]))
+
+
+def _sequential_end(flagged: np.ndarray, leading_rate: float | None) -> float | None:
     run = _leading_run(flagged)
     after = flagged[run:]
-    if run < MIN_RUN or after.size < MIN_TAIL * flagged.size or after.mean() > MAX_FLAGGED_AFTER:
+    if (
+        run < MIN_RUN
+        or (leading_rate is not None and leading_rate < LEADING_RATE)
+        or after.size < MIN_TAIL * flagged.size
+        or after.mean() > MAX_FLAGGED_AFTER
+    ):
         return None
     return run / flagged.size
 
@@ -445,13 +601,24 @@ def _sequential_end(flagged: np.ndarray) -> float | None:
 def _summarise_chi_square(colour: np.ndarray, windows: int) -> ChiSquareSummary:
     window_p = chi_square_windows(colour, windows)
     flagged = window_p >= WINDOW_P
+    run = _leading_run(flagged)
+    leading_rate = _leading_rate(colour, flagged.size) if run >= MIN_RUN else None
     return ChiSquareSummary(
         pvalues=tuple(float(p) for p in chi_square(colour)),
         window_pvalues=tuple(float(p) for p in window_p),
-        leading_extent=_leading_run(flagged) / flagged.size,
+        leading_extent=run / flagged.size,
         flagged_fraction=float(flagged.mean()),
-        sequential_end=_sequential_end(flagged),
+        leading_rate=leading_rate,
+        sequential_end=_sequential_end(flagged, leading_rate),
     )
+
+
+def _estimates(colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return rs_rate(colour), spa_rate(colour)
+
+
+def _overall_rate(rs: np.ndarray, spa: np.ndarray) -> float:
+    return float(np.mean((rs + spa) / 2.0))
 
 
 def _verdict(rate: float, chi: ChiSquareSummary) -> tuple[str, tuple[str, ...]]:
@@ -462,9 +629,13 @@ def _verdict(rate: float, chi: ChiSquareSummary) -> tuple[str, tuple[str, ...]]:
         reasons.append(f"RS and SPA estimate that {rate:.0%} of the values carry LSB data")
     if chi.sequential_end is not None:
         level = max(level, 1)
+        if chi.leading_rate is None:
+            check = "RS and SPA cannot measure where it starts (values at 0-1 or 254-255)"
+        else:
+            check = f"RS and SPA read a rate of {chi.leading_rate:.0%} where it starts"
         reasons.append(
             f"chi-square: the first {chi.sequential_end:.0%} of the image (raster order) "
-            "has the even value-pair counts of sequentially embedded bits, the rest not"
+            f"has the even value-pair counts of sequentially embedded bits, the rest not; {check}"
         )
     if not reasons:
         reasons.append(f"no sign of LSB replacement (estimated rate {rate:.1%})")
@@ -485,14 +656,13 @@ def analyze(pixels: np.ndarray, windows: int = 100) -> Report:
     -------
     Report
         "likely stego" when the overall rate reaches ``LIKELY_RATE``; "suspicious" when it
-        reaches ``SUSPICIOUS_RATE`` or the chi-square windows show a sequential run
-        (``ChiSquareSummary.sequential_end``); "clean" otherwise. "clean" means that no LSB
-        replacement was found, not that nothing is hidden.
+        reaches ``SUSPICIOUS_RATE`` or the chi-square windows show a sequential run that RS
+        and SPA confirm (``ChiSquareSummary.sequential_end``); "clean" otherwise. "clean"
+        means that no LSB replacement was found, not that nothing is hidden.
     """
     colour = _colour(pixels)
-    rs = rs_rate(colour)
-    spa = spa_rate(colour)
-    rate = float(np.mean((rs + spa) / 2.0))
+    rs, spa = _estimates(colour)
+    rate = _overall_rate(rs, spa)
     chi = _summarise_chi_square(colour, windows)
     verdict, reasons = _verdict(rate, chi)
     return Report(
