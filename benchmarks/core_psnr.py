@@ -19,7 +19,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from photos import CACHE, cover
+from photos import wallpapers
 
 import stegokit
 
@@ -29,9 +29,8 @@ SHORT = "twenty characters!!!"
 
 def crops() -> dict[str, np.ndarray]:
     """Name -> 1024x1024 RGB crop of each wallpaper (largest file of each)."""
-    cover("512x512")  # fetches and unpacks the package on first use
     found = {}
-    for folder in sorted((CACHE / "src" / "usr/share/wallpapers").iterdir()):
+    for folder in sorted(wallpapers().iterdir()):
         files = sorted((folder / "contents" / "images").glob("*.*"),
                        key=lambda p: p.stat().st_size)
         if not files:

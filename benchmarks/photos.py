@@ -50,6 +50,11 @@ def _source_photo() -> Path:
     return _unpacked(PACKAGE, SOURCE)
 
 
+def wallpapers() -> Path:
+    """The folder of every wallpaper in the package, fetched on first use."""
+    return _unpacked(PACKAGE, "usr/share/wallpapers")
+
+
 def analysis_photos() -> list[Path]:
     """The 23 Debian photographs of docs/analysis.md's accuracy figures, fetched on first use."""
     return [
