@@ -25,7 +25,7 @@ with open(report, "w") as f:
 """
 
 #: Only the neural codec needs these, only the keyring and mail commands, only analyze.
-NEURAL = {"onnxruntime", "reedsolo"}
+NEURAL = {"onnxruntime", "stegokit.codecs.reedsolomon"}
 KEYRING_AND_MAIL = {"sqlite3", "smtplib", "ssl"}
 ANALYSIS = {"stegokit.analysis", "stegokit.filetraits"}
 

@@ -21,10 +21,10 @@ import random
 from pathlib import Path
 
 import numpy as np
-from reedsolo import RSCodec
 
 from stegokit.codecs import neural, neural_ecc
 from stegokit.codecs.neural_model import session
+from stegokit.codecs.reedsolomon import ReedSolomonCode
 from stegokit.errors import NoPayloadError
 from training.evaluate import ATTACKS, attack, crop, eval_images, load, random_message
 
@@ -36,8 +36,7 @@ def set_capacity(capacity: int) -> None:
     neural_ecc.CAPACITY = capacity
     neural_ecc._DATA_BYTES = 1 + capacity + 4
     neural_ecc._NSYM = neural_ecc.RAW_BITS // 8 - neural_ecc._DATA_BYTES
-    neural_ecc._RS = RSCodec(neural_ecc._NSYM)
-    neural_ecc._ERASURES = tuple(range(neural_ecc._NSYM - 1))
+    neural_ecc._RS = ReedSolomonCode(neural_ecc._NSYM)
 
 
 def observe(images, strength: float, seed: int) -> tuple[list[float], list[tuple]]:

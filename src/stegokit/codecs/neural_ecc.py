@@ -15,8 +15,8 @@ import hashlib
 import zlib
 
 import numpy as np
-from reedsolo import ReedSolomonError, RSCodec
 
+from stegokit.codecs.reedsolomon import ReedSolomonCode
 from stegokit.errors import CapacityError, InputError, NoPayloadError
 
 RAW_BITS = 512
@@ -28,10 +28,7 @@ _MASK = np.frombuffer(
     b"".join(hashlib.sha256(_TAG + bytes([i])).digest() for i in range(RAW_BITS // 256)),
     dtype=np.uint8,
 )
-_RS = RSCodec(_NSYM)
-# Erasure counts tried, in order, on the least confident bytes (0.6 ms each); the
-# largest leaves 2 parity bytes, and the CRC-32 rejects what slips through.
-_ERASURES = tuple(range(_NSYM - 1))
+_RS = ReedSolomonCode(_NSYM)
 
 
 def _crc(block: bytes) -> bytes:
@@ -51,7 +48,7 @@ def encode(message: bytes) -> np.ndarray:
             f"message is {len(message)} bytes; the neural codec carries at most {CAPACITY}"
         )
     block = bytes([len(message)]) + message.ljust(CAPACITY, b"\0")
-    word = np.frombuffer(bytes(_RS.encode(block + _crc(block))), dtype=np.uint8) ^ _MASK
+    word = np.frombuffer(_RS.encode(block + _crc(block)), dtype=np.uint8) ^ _MASK
     return np.unpackbits(word).astype(np.float32)
 
 
@@ -67,7 +64,9 @@ def decode(logits: np.ndarray) -> bytes:
     """Recover the exact message from per-bit logits (> 0 means 1).
 
     Tries plain error correction first, then marks growing numbers of the least
-    confident bytes as erasures (a NaN logit counts as no confidence at all). Raises
+    confident bytes as erasures (a NaN logit counts as no confidence at all), up to
+    ``_NSYM - 2`` of them: the last try still has two parity bytes to check it, and the
+    CRC-32 rejects what slips through. Raises
     ``NoPayloadError`` if nothing checks out, ``InputError`` if ``logits`` is not a
     ``(RAW_BITS,)`` array of real numbers.
     """
@@ -78,12 +77,8 @@ def decode(logits: np.ndarray) -> bytes:
     word = np.packbits(logits > 0) ^ _MASK
     confidence = np.nan_to_num(np.abs(logits), nan=0.0).reshape(-1, 8).min(axis=1)
     order = np.argsort(confidence, kind="stable")
-    for k in _ERASURES:
-        try:
-            data = _RS.decode(bytearray(word.tobytes()), erase_pos=sorted(order[:k].tolist()))[0]
-        except ReedSolomonError:
-            continue
-        message = _check(bytes(data))
+    for codeword in _RS.decode_growing(word.tobytes(), order[: _NSYM - 2].tolist()):
+        message = _check(codeword[:_DATA_BYTES])
         if message is not None:
             return message
     raise NoPayloadError("no neural-codec message found in this image")
