@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from stegokit import container, crypto, errors
@@ -76,3 +77,14 @@ def test_file_names_are_reduced_to_a_safe_base_name():
     data = container.pack(Payload(b"x", "file", "../../etc/pass\nwd"), codec=1)
     _, payload = container.unpack(data)
     assert payload.name == "passwd"
+
+
+def test_large_incompressible_records_are_stored_without_a_compression_pass():
+    noise = np.random.default_rng(3).bytes(1 << 20)
+    packed = container.pack(Payload(noise, "file", "noise.bin"), codec=container.CODEC_LSB)
+    header = container.parse_header(packed[: container.HEADER_SIZE], room=len(packed))
+    assert not header.compressed
+    text = (b"all work and no play " * 60000) + noise[:1000]  # compressible around the noise
+    packed = container.pack(Payload(text, "file", "notes.txt"), codec=container.CODEC_LSB)
+    header = container.parse_header(packed[: container.HEADER_SIZE], room=len(packed))
+    assert header.compressed and header.length < len(text) // 10

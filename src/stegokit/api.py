@@ -238,28 +238,28 @@ def embed_text(
         return _embed_neural(picture, payload, passphrase is not None or recipient is not None)
     lock = make_lock(passphrase, recipient, kdf)
     encrypted = lock is not None
-    data = container.pack(payload, codec=container.CODEC_LSB, param=lsb.layout_param(bits),
+    encoded = container.encode(payload)
+    data = container.pack(encoded, codec=container.CODEC_LSB, param=lsb.layout_param(bits),
                           lock=lock)
-    code = lsb.matrix_code(picture.pixels, len(data), encrypted=encrypted) \
-        if bits == 1 else 0
+    carrier = lsb.Carrier(picture.pixels, bits, encrypted)
+    code = carrier.matrix_code(len(data))
     if code:
-        data = container.pack(payload, codec=container.CODEC_LSB,
+        data = container.pack(encoded, codec=container.CODEC_LSB,
                               param=lsb.layout_param(1, code), lock=lock)
     stored = len(data) - (crypto.KEY_BLOCK_SIZE if encrypted else 0)
-    if stored > lsb.room(picture.pixels, bits, encrypted=encrypted):
+    if stored > carrier.room:
         raise _capacity_error(payload, picture, bits, encrypted)
     rate = len(data) * 8 / lsb.value_count(picture.pixels.shape)
     notes = _rate_checks(rate, len(data), stealth, bits)
     pixels, changed = lsb.embed(picture.pixels, data, bits=bits, code=code,
-                                keys=lock[1] if lock else None, rng=rng)
+                                keys=lock[1] if lock else None, rng=rng, carrier=carrier)
     return EmbedResult(
         picture=picture.with_pixels(pixels),
         method="lsb",
         bits=bits,
         encrypted=encrypted,
         stored_bytes=len(data),
-        capacity=lsb.capacity(picture.pixels, bits, encrypted=encrypted,
-                              name=payload.name),
+        capacity=carrier.capacity(payload.name),
         changed=changed,
         psnr=psnr(picture.pixels, pixels),
         rate=rate,

@@ -129,10 +129,24 @@ def decode_record(record: bytes) -> Payload:
     return Payload(record[end:], KINDS[record[0]], safe_name(name))
 
 
+_SAMPLE = 1 << 14
+
+
+def _may_shrink(record: bytes) -> bool:
+    """False when a large record's start, middle and end do not compress (photos, archives,
+    ciphertext), which spares a full zlib pass that would be thrown away."""
+    if len(record) <= 16 * _SAMPLE:
+        return True
+    sample = b"".join(record[start : start + _SAMPLE]
+                      for start in (0, len(record) // 2, len(record) - _SAMPLE))
+    return len(zlib.compress(sample, 1)) < 0.98 * len(sample)
+
+
 def _compress(record: bytes) -> tuple[bytes, int]:
-    packed = zlib.compress(record, 6)
-    if len(packed) < len(record):
-        return packed, FLAG_COMPRESSED
+    if _may_shrink(record):
+        packed = zlib.compress(record, 6)
+        if len(packed) < len(record):
+            return packed, FLAG_COMPRESSED
     return record, 0
 
 
@@ -147,8 +161,21 @@ def _inflate(body: bytes) -> bytes:
     return record
 
 
+@dataclass(frozen=True)
+class Encoded:
+    """A payload's record, compressed when that made it smaller, ready to pack."""
+
+    body: bytes
+    flags: int
+
+
+def encode(payload: Payload) -> Encoded:
+    """Encode (and maybe compress) a payload once, to pack it with several parameters."""
+    return Encoded(*_compress(encode_record(payload)))
+
+
 def pack(
-    payload: Payload,
+    payload: Payload | Encoded,
     *,
     codec: int,
     param: int = 0,
@@ -159,7 +186,8 @@ def pack(
 
     ``iv`` is for test vectors only.
     """
-    body, flags = _compress(encode_record(payload))
+    encoded = payload if isinstance(payload, Encoded) else encode(payload)
+    body, flags = encoded.body, encoded.flags
     if lock is None:
         header = Header(flags, codec, param, len(body)).pack()
         return header + body + struct.pack(">I", zlib.crc32(header + body))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -60,21 +61,27 @@ _ONES = np.uint64(0x0101010101010101)
 _HIGHS = np.uint64(0x8080808080808080)
 
 
-def _has_zero_byte(words: np.ndarray) -> np.ndarray:
-    """Non-zero where a uint64 word holds a zero byte (exact; eight values per operation)."""
-    return (words - _ONES) & ~words & _HIGHS
-
-
 def _unsaturated_blocks(pixels: np.ndarray, blocks: int) -> np.ndarray:
     """Indices of the first ``blocks`` blocks that hold no value at 0 or 255."""
     data = pixels if pixels.shape[2] in (1, 3) else pixels[..., : 3 if pixels.shape[2] == 4 else 1]
     keep = []
+    size = min(blocks, _CHUNK_BLOCKS) * BLOCK // 8
+    found, flipped, spare = (np.empty(size, dtype=np.uint64) for _ in range(3))
     for first in range(0, blocks, _CHUNK_BLOCKS):
         last = min(blocks, first + _CHUNK_BLOCKS)
         values = np.ascontiguousarray(_value_slice(data, first * BLOCK, last * BLOCK))
         words = values.view(np.uint64)
-        saturated = _has_zero_byte(words) | _has_zero_byte(~words)
-        clear = ~saturated.reshape(-1, BLOCK // 8).any(axis=1)
+        n = len(words)
+        hits, inverse, scratch = found[:n], flipped[:n], spare[:n]
+        # a zero byte in w: (w - 0x01..01) & ~w & 0x80..80; a 255 byte: the same on ~w
+        np.invert(words, out=inverse)
+        np.subtract(words, _ONES, out=hits)
+        hits &= inverse
+        np.subtract(inverse, _ONES, out=scratch)
+        scratch &= words
+        hits |= scratch
+        hits &= _HIGHS
+        clear = ~hits.reshape(-1, BLOCK // 8).any(axis=1)
         keep.append(first + np.flatnonzero(clear))
     return np.concatenate(keep) if keep else np.empty(0, dtype=np.int64)
 
@@ -89,11 +96,16 @@ def _value_slice(data: np.ndarray, start: int, stop: int) -> np.ndarray:
     return rows[start - offset : stop - offset]
 
 
-class _Carrier:
-    """The blocks a layout writes in, and how their values map into the pixel array."""
+class Carrier:
+    """The blocks a layout writes in, and how their values map into the pixel array.
+
+    Building one scans the image (at 1 bit per value); keep it to ask for the room, the
+    capacity or the matrix code and to embed, rather than scanning again for each.
+    """
 
     def __init__(self, pixels: np.ndarray, bits: int, encrypted: bool):
         _check(pixels)
+        self.bits, self.encrypted, self.shape = bits, encrypted, pixels.shape
         self.channels = pixels.shape[2]
         self.data_channels = 3 if self.channels >= 3 else 1
         self.raw_blocks = value_count(pixels.shape) // BLOCK
@@ -111,6 +123,26 @@ class _Carrier:
     @property
     def size(self) -> int:
         return len(self.blocks)
+
+    @property
+    def room(self) -> int:
+        """Bytes available (after the key block when encrypted)."""
+        return self.size * BLOCK * self.bits // 8
+
+    def capacity(self, name: str = "") -> int:
+        """The exact number of payload bytes that fit (incompressible data; 0 if none)."""
+        overhead = container.RECORD_OVERHEAD + len(container.safe_name(name).encode("utf-8"))
+        return max(container.max_record(self.room, encrypted=self.encrypted) - overhead, 0)
+
+    def matrix_code(self, container_size: int) -> int:
+        """The largest Hamming code (fewest changes per bit) whose layout fits, or 0 for none
+        (always 0 above 1 bit per value).
+
+        With code ``p``, ``p`` message bits ride on ``2**p - 1`` values and at most one of
+        them changes: 0.375 changes per bit at ``p = 2``, 0.23 at ``p = 4``, 0.16 at
+        ``p = 6``, against 0.5 for one bit per value.
+        """
+        return _largest_code(self.size, container_size, self.encrypted) if self.bits == 1 else 0
 
     def flat(self, compact: np.ndarray) -> np.ndarray:
         """Indices into the raveled pixel array for value indices of the carrier's order."""
@@ -132,24 +164,32 @@ class _Carrier:
 
 def _symbols(data: bytes, bits: int) -> np.ndarray:
     """Split bytes into ``bits``-wide symbols, MSB first, zero-padded at the end."""
-    stream = np.unpackbits(np.frombuffer(data, dtype=np.uint8))
-    stream = np.concatenate([stream, np.zeros(-len(stream) % bits, dtype=np.uint8)])
+    raw = np.frombuffer(data, dtype=np.uint8)
     if bits == 1:
-        return stream
-    columns = stream.reshape(-1, bits)
-    symbols = columns[:, 0].copy()
-    for column in range(1, bits):
-        symbols <<= np.uint8(1)
-        symbols |= columns[:, column]
-    return symbols
+        return np.unpackbits(raw)
+    # ``bits`` bytes hold eight symbols: read them as one big-endian integer, then shift.
+    padded = np.zeros(-(-len(raw) // bits) * bits, dtype=np.uint8)
+    padded[: len(raw)] = raw
+    groups = np.zeros((len(padded) // bits, 8), dtype=np.uint8)
+    groups[:, 8 - bits :] = padded.reshape(-1, bits)
+    words = groups.view(">u8")
+    shifts = np.arange(7 * bits, -1, -bits, dtype=np.uint64)
+    symbols = ((words >> shifts) & np.uint64((1 << bits) - 1)).astype(np.uint8).reshape(-1)
+    return symbols[: _slots(len(raw), bits)]
 
 
 def _bytes(symbols: np.ndarray, bits: int, size: int) -> bytes:
     """Inverse of :func:`_symbols`: the first ``size`` bytes of the symbols' bit stream."""
-    if bits > 1:
-        shifts = np.arange(bits - 1, -1, -1, dtype=np.uint8)
-        symbols = ((symbols[:, None] >> shifts) & np.uint8(1)).ravel()
-    return np.packbits(symbols[: size * 8]).tobytes()
+    if bits == 1:
+        return np.packbits(symbols[: size * 8]).tobytes()
+    count = _slots(size, bits)
+    padded = np.zeros(-(-count // 8) * 8, dtype=np.uint64)
+    padded[:count] = symbols[:count]
+    eights = padded.reshape(-1, 8)
+    words = np.zeros(len(eights), dtype=np.uint64)
+    for i in range(8):
+        words |= eights[:, i] << np.uint64(bits * (7 - i))
+    return words.astype(">u8").view(np.uint8).reshape(-1, 8)[:, 8 - bits :].tobytes()[:size]
 
 
 def _slots(byte_count: int, bits: int) -> int:
@@ -167,9 +207,12 @@ def _write_flips(flat: np.ndarray, where: np.ndarray, rng: np.random.Generator) 
     down, so that values in 1..254 stay there."""
     moved = flat[where]
     up = _random_signs(rng, len(moved))
-    up[moved <= 1] = True
-    up[moved >= 254] = False
-    flat[where] = np.where(up, moved + np.uint8(1), moved - np.uint8(1))
+    np.logical_or(up, moved <= 1, out=up)
+    np.logical_and(up, moved < 254, out=up)
+    step = up.view(np.uint8) << np.uint8(1)
+    step -= np.uint8(1)  # 1 or 255, that is -1 modulo 256
+    moved += step
+    flat[where] = moved
     return len(moved)
 
 
@@ -191,7 +234,7 @@ def write_symbols(flat: np.ndarray, where: np.ndarray, symbols: np.ndarray, bits
     return len(new)  # a changed symbol always changes the value
 
 
-def _write_ordered(flat: np.ndarray, carrier: _Carrier, sequence: Order, data: bytes,
+def _write_ordered(flat: np.ndarray, carrier: Carrier, sequence: Order, data: bytes,
                    bits: int, rng: np.random.Generator) -> int:
     """Write ``data`` along an order, one sweep at a time (bounded memory, memory order)."""
     symbols = _symbols(data, bits)
@@ -201,7 +244,7 @@ def _write_ordered(flat: np.ndarray, carrier: _Carrier, sequence: Order, data: b
     return changed
 
 
-def _read_ordered(flat: np.ndarray, carrier: _Carrier, sequence: Order, bits: int,
+def _read_ordered(flat: np.ndarray, carrier: Carrier, sequence: Order, bits: int,
                   size: int) -> bytes:
     """Read ``size`` bytes along an order, one sweep at a time."""
     symbols = np.empty(_slots(size, bits), dtype=np.uint8)
@@ -230,43 +273,93 @@ def _bands(sequence: Order, groups: int, code: int):
         yield 1 + band * span, first, min(sequence.blocks, groups - first)
 
 
-def _band_syndromes(flat: np.ndarray, carrier: _Carrier, sequence: Order, sweep: int,
-                    count: int, code: int) -> tuple[np.ndarray, np.ndarray]:
-    """The band's columns and each group's syndrome (in the same order): the XOR of the
-    1-based numbers of the band's sweeps whose value has its low bit set."""
-    span = range(sweep, sweep + _hamming_span(code))
-    columns, sweeps = sequence.sweeps(span, count)
-    syndromes = np.zeros(len(columns), dtype=np.uint8)
-    low_bits = np.empty_like(syndromes)
-    for number, where in enumerate(sweeps, start=1):
-        np.take(flat, carrier.flat(where), out=low_bits)
-        low_bits &= np.uint8(1)
-        low_bits *= np.uint8(number)
-        syndromes ^= low_bits
-    return columns, syndromes
+#: ``(shift, mask)``: exchanging the bits under ``mask`` with those ``shift`` above moves bit
+#: ``s`` to ``s ^ shift`` (``mask``: the positions whose bit ``shift`` is 0).
+_XOR_STAGES = tuple((np.uint64(1 << k), np.uint64(mask)) for k, mask in enumerate((
+    0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F,
+    0x00FF00FF00FF00FF, 0x0000FFFF0000FFFF, 0x00000000FFFFFFFF)))
 
 
-def _write_hamming(flat: np.ndarray, carrier: _Carrier, sequence: Order, data: bytes,
+def _sweep_words(pixels: np.ndarray, carrier: Carrier, sequence: Order) -> np.ndarray:
+    """Each carrier block's 64 low bits as a uint64 in sweep order: bit ``s`` is the low bit
+    of the value that sweep ``s`` visits in the block (value ``s ^ offset``)."""
+    data = pixels if pixels.shape[2] in (1, 3) else pixels[..., : carrier.data_channels]
+    words = np.empty(carrier.raw_blocks, dtype="<u8")  # byte i holds bits 8i..8i+7
+    for first in range(0, carrier.raw_blocks, _CHUNK_BLOCKS):
+        last = min(carrier.raw_blocks, first + _CHUNK_BLOCKS)
+        values = _value_slice(data, first * BLOCK, last * BLOCK)
+        packed = np.packbits(values & np.uint8(1), bitorder="little")
+        words[first:last] = packed.view("<u8")
+    words = words[: carrier.size] if carrier.contiguous else words[carrier.blocks]
+    blocks, bounds = sequence.offset_groups
+    grouped = words[blocks]
+    for key in range(1, BLOCK):  # the blocks with offset key: bit s moves to bit s ^ key
+        run = grouped[bounds[key] : bounds[key + 1]]
+        for k, (shift, mask) in enumerate(_XOR_STAGES):
+            if key >> k & 1:
+                high = run & mask
+                high <<= shift
+                run >>= shift
+                run &= mask
+                run |= high
+    words[blocks] = grouped
+    return words
+
+
+@lru_cache(maxsize=MAX_CODE)
+def _syndrome_tables(code: int) -> np.ndarray:
+    """``tables[k][v]``: the XOR of the 1-based sweep numbers ``8k + i + 1`` for the bits ``i``
+    set in byte ``v`` of a group's window."""
+    numbers = np.arange(1, 8 * -(-_hamming_span(code) // 8) + 1, dtype=np.uint8).reshape(-1, 8)
+    bits = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1, bitorder="little")
+    tables = np.zeros((len(numbers), 256), dtype=np.uint8)
+    for i in range(8):
+        tables ^= np.where(bits[:, i], numbers[:, i : i + 1], 0).astype(np.uint8)
+    return tables
+
+
+def _band_syndromes(words: np.ndarray, sweep: int, code: int) -> np.ndarray:
+    """Each group's syndrome for the band starting at ``sweep``: the XOR of the 1-based numbers
+    of the band's sweeps whose value has its low bit set."""
+    window = (words >> np.uint64(sweep)) & np.uint64((1 << _hamming_span(code)) - 1)
+    syndromes = np.zeros(len(words), dtype=np.uint8)
+    for k, table in enumerate(_syndrome_tables(code)):
+        syndromes ^= table[((window >> np.uint64(8 * k)) & np.uint64(255)).astype(np.intp)]
+    return syndromes
+
+
+def _band_blocks(sequence: Order, count: int) -> np.ndarray | slice:
+    """The blocks whose column is below ``count`` (all of them for a full band)."""
+    return slice(None) if count == sequence.blocks else np.flatnonzero(sequence.column < count)
+
+
+def _write_hamming(out: np.ndarray, carrier: Carrier, sequence: Order, data: bytes,
                    code: int, rng: np.random.Generator) -> int:
     """Matrix embedding: ``code`` bits per group of ``2**code - 1`` values (one per sweep of a
     band, same column), with at most one ±1 change per group."""
     messages = _symbols(data, code)
+    words = _sweep_words(out, carrier, sequence)
+    flat = out.reshape(-1)
     changed = 0
     for sweep, first, count in _bands(sequence, len(messages), code):
-        columns, syndromes = _band_syndromes(flat, carrier, sequence, sweep, count, code)
-        flip = syndromes ^ messages[first + columns]
+        blocks = _band_blocks(sequence, count)
+        flip = _band_syndromes(words[blocks], sweep, code)
+        flip ^= messages[first + sequence.column[blocks]]
         hit = np.flatnonzero(flip)
-        where = sequence.value_at(sweep - 1 + flip[hit].astype(np.int64), columns[hit])
-        changed += _write_flips(flat, carrier.flat(where), rng)
+        block = hit if isinstance(blocks, slice) else blocks[hit]
+        value = (sweep - 1 + flip[hit].astype(np.int64)) ^ sequence.offset[block]
+        value += block * BLOCK
+        changed += _write_flips(flat, carrier.flat(value), rng)
     return changed
 
 
-def _read_hamming(flat: np.ndarray, carrier: _Carrier, sequence: Order, size: int,
+def _read_hamming(pixels: np.ndarray, carrier: Carrier, sequence: Order, size: int,
                   code: int) -> bytes:
     messages = np.empty(_slots(size, code), dtype=np.uint8)
+    words = _sweep_words(pixels, carrier, sequence)
     for sweep, first, count in _bands(sequence, len(messages), code):
-        columns, syndromes = _band_syndromes(flat, carrier, sequence, sweep, count, code)
-        messages[first + columns] = syndromes
+        blocks = _band_blocks(sequence, count)
+        messages[first + sequence.column[blocks]] = _band_syndromes(words[blocks], sweep, code)
     return _bytes(messages, code, size)
 
 
@@ -280,25 +373,18 @@ def _hamming_code_of(header: Header) -> int:
 
 
 def room(pixels: np.ndarray, bits: int, *, encrypted: bool) -> int:
-    """Carrier bytes available at ``bits`` per value (after the key block when encrypted)."""
-    return _Carrier(pixels, bits, encrypted).size * BLOCK * bits // 8
+    """Carrier bytes available at ``bits`` per value (see :attr:`Carrier.room`)."""
+    return Carrier(pixels, bits, encrypted).room
 
 
 def capacity(pixels: np.ndarray, bits: int, *, encrypted: bool, name: str = "") -> int:
-    """The exact number of payload bytes that fit (incompressible data; 0 if none)."""
-    overhead = container.RECORD_OVERHEAD + len(container.safe_name(name).encode("utf-8"))
-    record = container.max_record(room(pixels, bits, encrypted=encrypted), encrypted=encrypted)
-    return max(record - overhead, 0)
+    """The exact number of payload bytes that fit (see :meth:`Carrier.capacity`)."""
+    return Carrier(pixels, bits, encrypted).capacity(name)
 
 
 def matrix_code(pixels: np.ndarray, container_size: int, *, encrypted: bool) -> int:
-    """The largest Hamming code (fewest changes per bit) whose layout fits, or 0 for none.
-
-    With code ``p``, ``p`` message bits ride on ``2**p - 1`` values and at most one of them
-    changes: 0.375 changes per bit at ``p = 2``, 0.23 at ``p = 4``, 0.16 at ``p = 6``,
-    against 0.5 for one bit per value.
-    """
-    return _largest_code(_Carrier(pixels, 1, encrypted).size, container_size, encrypted)
+    """The largest Hamming code whose layout fits (see :meth:`Carrier.matrix_code`)."""
+    return Carrier(pixels, 1, encrypted).matrix_code(container_size)
 
 
 def _largest_code(blocks: int, container_size: int, encrypted: bool) -> int:
@@ -311,8 +397,8 @@ def _largest_code(blocks: int, container_size: int, encrypted: bool) -> int:
 
 
 def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, code: int = 0,
-          keys: crypto.Keys | None = None,
-          rng: np.random.Generator | int | None = None) -> tuple[np.ndarray, int]:
+          keys: crypto.Keys | None = None, rng: np.random.Generator | int | None = None,
+          carrier: Carrier | None = None) -> tuple[np.ndarray, int]:
     """Write a packed container into a copy of ``pixels``.
 
     Parameters
@@ -331,6 +417,8 @@ def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, code: int = 0,
         The container's keys; their ``order`` key scatters the data.
     rng : Generator or seed, optional
         Chooses the +1/-1 steps of LSB matching.
+    carrier : Carrier, optional
+        ``Carrier(pixels, bits, keys is not None)`` if already built (saves a scan).
 
     Returns
     -------
@@ -342,7 +430,10 @@ def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, code: int = 0,
         raise ValueError("bits must be 1, 2, 3 or 4")
     rng = np.random.default_rng(rng)
     encrypted = keys is not None
-    carrier = _Carrier(pixels, bits, encrypted)
+    if carrier is None:
+        carrier = Carrier(pixels, bits, encrypted)
+    elif (carrier.bits, carrier.encrypted, carrier.shape) != (bits, encrypted, pixels.shape):
+        raise ValueError("the carrier was built for another layout or image")
     body = data[crypto.KEY_BLOCK_SIZE :] if encrypted else data
     limit = carrier.size * BLOCK * bits // 8
     fits = code <= _largest_code(carrier.size, len(data), encrypted)
@@ -357,7 +448,7 @@ def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, code: int = 0,
     sequence = order(carrier.size, keys.order if encrypted else FIXED_KEY)
     if code:
         changed += _write_ordered(flat, carrier, sequence, body[:HEADER_SIZE], 1, rng)
-        changed += _write_hamming(flat, carrier, sequence, body[HEADER_SIZE:], code, rng)
+        changed += _write_hamming(out, carrier, sequence, body[HEADER_SIZE:], code, rng)
     else:
         changed += _write_ordered(flat, carrier, sequence, body, bits, rng)
     return out, changed
@@ -367,7 +458,7 @@ def _find(pixels: np.ndarray, key: bytes, encrypted: bool) -> tuple[Header, byte
     """Try each bit depth for a header along the order of ``key``; the header and the rest."""
     flat = pixels.reshape(-1)
     for bits in BITS:
-        carrier = _Carrier(pixels, bits, encrypted)
+        carrier = Carrier(pixels, bits, encrypted)
         if carrier.size * BLOCK < _slots(HEADER_SIZE, bits):
             continue
         sequence = order(carrier.size, key)
@@ -385,7 +476,7 @@ def _find(pixels: np.ndarray, key: bytes, encrypted: bool) -> tuple[Header, byte
         if bits != 1 or code > MAX_CODE or \
                 _slots(rest, code) > _hamming_capacity(carrier.size, code):
             raise AuthenticationError("integrity check failed: the header is damaged")
-        return header, _read_hamming(flat, carrier, sequence, rest, code)
+        return header, _read_hamming(pixels, carrier, sequence, rest, code)
     return None
 
 
@@ -415,7 +506,7 @@ def extract(pixels: np.ndarray, *,
     hint = "no hidden message found"
     if unlock is None:
         raise NoPayloadError(hint + " (if it was encrypted, give the passphrase or --user)")
-    carrier = _Carrier(pixels, 4, encrypted=True)
+    carrier = Carrier(pixels, 4, encrypted=True)
     if carrier.size == 0:
         raise NoPayloadError(hint)
     flat = pixels.reshape(-1)

@@ -13,7 +13,7 @@ memory order, which keeps a 12-megapixel image's reads and writes cache-friendly
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -56,12 +56,20 @@ class Order:
         stream = crypto.keystream(key, table_bytes + blocks)
         self._perm = perm = _feistel_permutation(blocks, stream[:table_bytes])
         offsets = np.frombuffer(stream, dtype=np.uint8, offset=table_bytes) % BLOCK
-        #: For each block (in value order): its column in a sweep, and its offset key.
-        self._column = np.empty(blocks, dtype=np.int64)
-        self._column[perm] = np.arange(blocks)
-        self._offset = np.empty(blocks, dtype=np.int64)
-        self._offset[perm] = offsets
+        #: For each block (in value order): its column in a sweep, and its offset key (sweep
+        #: ``s`` visits value ``s ^ offset`` of the block).
+        self.column = np.empty(blocks, dtype=np.int64)
+        self.column[perm] = np.arange(blocks)
+        self.offset = np.empty(blocks, dtype=np.int64)
+        self.offset[perm] = offsets
         self._block_starts = np.arange(blocks, dtype=np.int64) * BLOCK
+
+    @cached_property
+    def offset_groups(self) -> tuple[np.ndarray, np.ndarray]:
+        """The blocks sorted by offset key, and where each key's run starts (65 bounds)."""
+        keys = self.offset.astype(np.uint8)
+        blocks = np.argsort(keys, kind="stable")
+        return blocks, np.searchsorted(keys[blocks], np.arange(BLOCK + 1))
 
     @property
     def size(self) -> int:
@@ -77,11 +85,11 @@ class Order:
         writing the image walks it in memory order.
         """
         if count is None or count >= self.blocks:
-            columns, starts, offsets = self._column, self._block_starts, self._offset
+            columns, starts, offsets = self.column, self._block_starts, self.offset
         else:
-            blocks = np.flatnonzero(self._column < count)
-            columns, starts, offsets = (self._column[blocks], self._block_starts[blocks],
-                                        self._offset[blocks])
+            blocks = np.flatnonzero(self.column < count)
+            columns, starts, offsets = (self.column[blocks], self._block_starts[blocks],
+                                        self.offset[blocks])
         return columns, (starts + (index ^ offsets) for index in indices)
 
     def layout(self, stop: int):
@@ -96,7 +104,7 @@ class Order:
     def value_at(self, sweeps: np.ndarray, columns: np.ndarray) -> np.ndarray:
         """The value indices at the given sweeps and columns."""
         block = self._perm[columns]
-        return block * BLOCK + (sweeps ^ self._offset[block])
+        return block * BLOCK + (sweeps ^ self.offset[block])
 
     def take(self, stop: int, start: int = 0) -> np.ndarray:
         """The value indices at positions ``start`` to ``stop - 1``, in position order."""
