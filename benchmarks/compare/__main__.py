@@ -41,7 +41,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="development: 512x512 only, 1 run, 3 robustness photos")
     parser.add_argument("--sizes", nargs="+", choices=list(SIZES), default=list(SIZES))
-    parser.add_argument("--budget", type=float, default=12.0,
+    parser.add_argument("--budget", type=float, default=6.0,
                         help="stop repeating a cell once its runs took this many seconds in all")
     parser.add_argument("--photos", type=int, default=8, help="photos for robustness")
     parser.add_argument("--tools", nargs="+", metavar="NAME",
