@@ -172,10 +172,12 @@ def _symbols(data: bytes, bits: int) -> np.ndarray:
     padded[: len(raw)] = raw
     groups = np.zeros((len(padded) // bits, 8), dtype=np.uint8)
     groups[:, 8 - bits :] = padded.reshape(-1, bits)
-    words = groups.view(">u8")
-    shifts = np.arange(7 * bits, -1, -bits, dtype=np.uint64)
-    symbols = ((words >> shifts) & np.uint64((1 << bits) - 1)).astype(np.uint8).reshape(-1)
-    return symbols[: _slots(len(raw), bits)]
+    words = groups.view(">u8").ravel().astype(np.uint64)
+    symbols = np.empty((len(words), 8), dtype=np.uint8)
+    mask = np.uint64((1 << bits) - 1)
+    for i in range(8):
+        symbols[:, i] = (words >> np.uint64(bits * (7 - i))) & mask
+    return symbols.reshape(-1)[: _slots(len(raw), bits)]
 
 
 def _bytes(symbols: np.ndarray, bits: int, size: int) -> bytes:
@@ -344,10 +346,12 @@ def _write_hamming(out: np.ndarray, carrier: Carrier, sequence: Order, data: byt
     for sweep, first, count in _bands(sequence, len(messages), code):
         blocks = _band_blocks(sequence, count)
         flip = _band_syndromes(words[blocks], sweep, code)
-        flip ^= messages[first + sequence.column[blocks]]
+        flip ^= messages[first : first + count][sequence.column[blocks]]
         hit = np.flatnonzero(flip)
         block = hit if isinstance(blocks, slice) else blocks[hit]
-        value = (sweep - 1 + flip[hit].astype(np.int64)) ^ sequence.offset[block]
+        value = flip[hit].astype(np.int64)  # the band's sweep to change, 1-based
+        value += sweep - 1
+        value ^= sequence.offset[block]
         value += block * BLOCK
         changed += _write_flips(flat, carrier.flat(value), rng)
     return changed
@@ -359,7 +363,8 @@ def _read_hamming(pixels: np.ndarray, carrier: Carrier, sequence: Order, size: i
     words = _sweep_words(pixels, carrier, sequence)
     for sweep, first, count in _bands(sequence, len(messages), code):
         blocks = _band_blocks(sequence, count)
-        messages[first + sequence.column[blocks]] = _band_syndromes(words[blocks], sweep, code)
+        messages[first : first + count][sequence.column[blocks]] = \
+            _band_syndromes(words[blocks], sweep, code)
     return _bytes(messages, code, size)
 
 
