@@ -17,7 +17,10 @@ def stegokit_command() -> list[str]:
 class Stegokit(Hider):
     name = "stegokit"
     note = "1 bit per value (default); payload as a file"
-    modules = ("stegokit",)
+    # ``import stegokit`` is lazy: these load what embed_text and extract_text use (NumPy,
+    # Pillow, cryptography), as the peers' own imports do before their timed calls.
+    modules = ("stegokit", "stegokit.api", "stegokit.codecs.lsb", "stegokit.crypto",
+               "stegokit.images")
     ours = True
     passphrase: str | None = None
 
