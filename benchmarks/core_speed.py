@@ -68,7 +68,8 @@ def run_case(case: str, cover: Path, scratch: Path) -> dict:
     from PIL import Image
 
     import stegokit
-    from stegokit import container, images
+    from stegokit import images
+    from stegokit.api import lsb_container
     from stegokit.codecs import lsb
 
     stego = scratch / f"stego-{case.rsplit('-', 1)[-1]}.png"
@@ -91,12 +92,7 @@ def run_case(case: str, cover: Path, scratch: Path) -> dict:
         payload = stegokit.Payload(_payload(cover, case), "file")
 
         def embed():
-            encoded = container.encode(payload)
-            data = container.pack(encoded, codec=container.CODEC_LSB)
-            carrier = lsb.Carrier(pixels, 1, encrypted=False)
-            code = carrier.matrix_code(len(data))
-            data = container.pack(encoded, codec=container.CODEC_LSB,
-                                  param=lsb.layout_param(1, code))
+            data, code, carrier = lsb_container(payload, pixels, 1)
             extra["code"] = code
             return lsb.embed(pixels, data, code=code, rng=0, carrier=carrier)[0]
 

@@ -191,6 +191,26 @@ def _extract_neural(picture: Picture) -> Extraction:
     return Extraction(payload, "neural", 0, False, picture.notices)
 
 
+def lsb_container(payload: Payload, pixels: np.ndarray, bits: int,
+                  lock: tuple[bytes, crypto.Keys] | None = None
+                  ) -> tuple[bytes, int, lsb.Carrier]:
+    """Pack ``payload`` for the LSB codec on ``pixels``: the container, the Hamming code it
+    is laid out with (0: none) and the scanned carrier, all as :func:`embed_text` uses them.
+
+    The payload is compressed once; the container is packed again only if the code, which
+    depends on its size, is not 0.
+    """
+    encoded = container.encode(payload)
+    data = container.pack(encoded, codec=container.CODEC_LSB, param=lsb.layout_param(bits),
+                          lock=lock)
+    carrier = lsb.Carrier(pixels, bits, lock is not None)
+    code = carrier.matrix_code(len(data))
+    if code:
+        data = container.pack(encoded, codec=container.CODEC_LSB,
+                              param=lsb.layout_param(1, code), lock=lock)
+    return data, code, carrier
+
+
 def embed_text(
     cover,
     message: str | bytes | Payload,
@@ -238,14 +258,7 @@ def embed_text(
         return _embed_neural(picture, payload, passphrase is not None or recipient is not None)
     lock = make_lock(passphrase, recipient, kdf)
     encrypted = lock is not None
-    encoded = container.encode(payload)
-    data = container.pack(encoded, codec=container.CODEC_LSB, param=lsb.layout_param(bits),
-                          lock=lock)
-    carrier = lsb.Carrier(picture.pixels, bits, encrypted)
-    code = carrier.matrix_code(len(data))
-    if code:
-        data = container.pack(encoded, codec=container.CODEC_LSB,
-                              param=lsb.layout_param(1, code), lock=lock)
+    data, code, carrier = lsb_container(payload, picture.pixels, bits, lock)
     stored = len(data) - (crypto.KEY_BLOCK_SIZE if encrypted else 0)
     if stored > carrier.room:
         raise _capacity_error(payload, picture, bits, encrypted)

@@ -61,9 +61,14 @@ _ONES = np.uint64(0x0101010101010101)
 _HIGHS = np.uint64(0x8080808080808080)
 
 
+def _data_values(pixels: np.ndarray) -> np.ndarray:
+    """The channels that carry data (a view without alpha)."""
+    return pixels if pixels.shape[2] in (1, 3) else pixels[..., : 3 if pixels.shape[2] == 4 else 1]
+
+
 def _unsaturated_blocks(pixels: np.ndarray, blocks: int) -> np.ndarray:
     """Indices of the first ``blocks`` blocks that hold no value at 0 or 255."""
-    data = pixels if pixels.shape[2] in (1, 3) else pixels[..., : 3 if pixels.shape[2] == 4 else 1]
+    data = _data_values(pixels)
     keep = []
     size = min(blocks, _CHUNK_BLOCKS) * BLOCK // 8
     found, flipped, spare = (np.empty(size, dtype=np.uint64) for _ in range(3))
@@ -285,7 +290,7 @@ _XOR_STAGES = tuple((np.uint64(1 << k), np.uint64(mask)) for k, mask in enumerat
 def _sweep_words(pixels: np.ndarray, carrier: Carrier, sequence: Order) -> np.ndarray:
     """Each carrier block's 64 low bits as a uint64 in sweep order: bit ``s`` is the low bit
     of the value that sweep ``s`` visits in the block (value ``s ^ offset``)."""
-    data = pixels if pixels.shape[2] in (1, 3) else pixels[..., : carrier.data_channels]
+    data = _data_values(pixels)
     words = np.empty(carrier.raw_blocks, dtype="<u8")  # byte i holds bits 8i..8i+7
     for first in range(0, carrier.raw_blocks, _CHUNK_BLOCKS):
         last = min(carrier.raw_blocks, first + _CHUNK_BLOCKS)
@@ -377,19 +382,9 @@ def _hamming_code_of(header: Header) -> int:
     return header.param >> 4 if header.codec == container.CODEC_LSB else 0
 
 
-def room(pixels: np.ndarray, bits: int, *, encrypted: bool) -> int:
-    """Carrier bytes available at ``bits`` per value (see :attr:`Carrier.room`)."""
-    return Carrier(pixels, bits, encrypted).room
-
-
 def capacity(pixels: np.ndarray, bits: int, *, encrypted: bool, name: str = "") -> int:
     """The exact number of payload bytes that fit (see :meth:`Carrier.capacity`)."""
     return Carrier(pixels, bits, encrypted).capacity(name)
-
-
-def matrix_code(pixels: np.ndarray, container_size: int, *, encrypted: bool) -> int:
-    """The largest Hamming code whose layout fits (see :meth:`Carrier.matrix_code`)."""
-    return Carrier(pixels, 1, encrypted).matrix_code(container_size)
 
 
 def _largest_code(blocks: int, container_size: int, encrypted: bool) -> int:
@@ -440,10 +435,9 @@ def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, code: int = 0,
     elif (carrier.bits, carrier.encrypted, carrier.shape) != (bits, encrypted, pixels.shape):
         raise ValueError("the carrier was built for another layout or image")
     body = data[crypto.KEY_BLOCK_SIZE :] if encrypted else data
-    limit = carrier.size * BLOCK * bits // 8
-    fits = code <= _largest_code(carrier.size, len(data), encrypted)
-    if len(body) > limit or (code and (bits != 1 or not fits)):
-        raise CapacityError(f"the container needs {len(body)} bytes; the cover holds {limit}")
+    if len(body) > carrier.room or code > carrier.matrix_code(len(data)):
+        raise CapacityError(
+            f"the container needs {len(body)} bytes; the cover holds {carrier.room}")
     out = pixels.copy()
     flat = out.reshape(-1)
     changed = 0
@@ -468,7 +462,7 @@ def _find(pixels: np.ndarray, key: bytes, encrypted: bool) -> tuple[Header, byte
             continue
         sequence = order(carrier.size, key)
         raw = _read_ordered(flat, carrier, sequence, bits, HEADER_SIZE)
-        room_after = carrier.size * BLOCK * bits // 8 - HEADER_SIZE
+        room_after = carrier.room - HEADER_SIZE
         try:
             header = container.parse_header(raw, room=room_after)
         except NoPayloadError:
