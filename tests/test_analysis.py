@@ -99,12 +99,13 @@ def test_chi_square_windows_find_end_of_sequential_data(rate):
 def test_chi_square_run_that_rs_and_spa_do_not_confirm_is_not_sequential_data():
     """Astronaut's dark top rows already have fairly even value pairs, and the +/-1 steps of
     stegokit's codec even them a little more: at 25% of capacity the first 31% of the image
-    reads as one run of high p-values. RS and SPA see no LSB replacement there, so it is not
-    reported as sequential data (it made the verdict "suspicious" before)."""
+    reads as one run of high p-values (with this seed for the random ±1 steps). RS and SPA see
+    no LSB replacement there, so it is not reported as sequential data (it made the verdict
+    "suspicious" before)."""
     stegokit = pytest.importorskip("stegokit")
     cover = photo("astronaut")
     payload = random_bytes(int(stegokit.capacity(cover).lsb[1] * 0.25))
-    stego = stegokit.embed_text(cover, payload, filename="data.bin", rng=5).pixels
+    stego = stegokit.embed_text(cover, payload, filename="data.bin", rng=8).pixels
     report = analysis.analyze(stego)
     chi = report.chi_square
     assert chi.leading_extent > 0.1  # the run is there...

@@ -160,3 +160,25 @@ def test_matrix_embedding_with_a_passphrase():
     result = stegokit.embed_text(pixels, message, passphrase="pw", kdf=CHEAP_KDF, rng=2)
     assert result.changed / (len(message) * 8) <= 0.25
     assert stegokit.extract_text(result.pixels, passphrase="pw").payload.data == message
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+@pytest.mark.parametrize("fraction", [0.002, 0.25])
+def test_matrix_embedding_touches_only_unsaturated_blocks(mode, fraction):
+    """Few changes are written one by one, many in one pass over the image; either way only
+    values of blocks free of 0 and 255 move, by one, and ``changed`` counts them."""
+    rgb = photo("astronaut").copy()
+    rgb[200:260, 100:400] = 255  # blocks the 1-bit layout must skip
+    pixels = rgb if mode == "RGB" else np.concatenate(
+        [rgb, np.full((*rgb.shape[:2], 1), 7, dtype=np.uint8)], axis=2)
+    message = np.random.default_rng(3).bytes(int(stegokit.capacity(pixels).lsb[1] * fraction))
+    result = stegokit.embed_text(pixels, message, rng=3)
+    assert stegokit.extract_text(result.pixels).payload.data == message
+    diff = result.pixels.astype(int) - pixels
+    assert np.abs(diff).max() == 1 and not diff[..., 3:].any()
+    assert result.changed == np.count_nonzero(diff)
+    values = pixels[..., :3].reshape(-1)
+    usable = len(values) // 64 * 64
+    saturated = ((values[:usable] == 0) | (values[:usable] == 255)).reshape(-1, 64).any(axis=1)
+    moved = diff[..., :3].reshape(-1)[:usable].reshape(-1, 64).any(axis=1)
+    assert not (moved & saturated).any()

@@ -57,10 +57,6 @@ def _check(pixels: np.ndarray) -> None:
         raise ValueError("pixels must be a uint8 array of shape (H, W, C), C in 1..4")
 
 
-_ONES = np.uint64(0x0101010101010101)
-_HIGHS = np.uint64(0x8080808080808080)
-
-
 def _data_values(pixels: np.ndarray) -> np.ndarray:
     """The channels that carry data (a view without alpha)."""
     return pixels if pixels.shape[2] in (1, 3) else pixels[..., : 3 if pixels.shape[2] == 4 else 1]
@@ -70,23 +66,16 @@ def _unsaturated_blocks(pixels: np.ndarray, blocks: int) -> np.ndarray:
     """Indices of the first ``blocks`` blocks that hold no value at 0 or 255."""
     data = _data_values(pixels)
     keep = []
-    size = min(blocks, _CHUNK_BLOCKS) * BLOCK // 8
-    found, flipped, spare = (np.empty(size, dtype=np.uint64) for _ in range(3))
+    size = min(blocks, _CHUNK_BLOCKS) * BLOCK
+    bumped, saturated = np.empty(size, dtype=np.uint8), np.empty(size, dtype=bool)
     for first in range(0, blocks, _CHUNK_BLOCKS):
         last = min(blocks, first + _CHUNK_BLOCKS)
-        values = np.ascontiguousarray(_value_slice(data, first * BLOCK, last * BLOCK))
-        words = values.view(np.uint64)
-        n = len(words)
-        hits, inverse, scratch = found[:n], flipped[:n], spare[:n]
-        # a zero byte in w: (w - 0x01..01) & ~w & 0x80..80; a 255 byte: the same on ~w
-        np.invert(words, out=inverse)
-        np.subtract(words, _ONES, out=hits)
-        hits &= inverse
-        np.subtract(inverse, _ONES, out=scratch)
-        scratch &= words
-        hits |= scratch
-        hits &= _HIGHS
-        clear = ~hits.reshape(-1, BLOCK // 8).any(axis=1)
+        values = _value_slice(data, first * BLOCK, last * BLOCK)
+        n = len(values)
+        # 0 and 255 are the values that adding 1 (modulo 256) leaves below 2
+        np.add(values, np.uint8(1), out=bumped[:n])
+        np.less(bumped[:n], 2, out=saturated[:n])
+        clear = np.packbits(saturated[:n]).view(np.uint64) == 0  # one word per block
         keep.append(first + np.flatnonzero(clear))
     return np.concatenate(keep) if keep else np.empty(0, dtype=np.int64)
 
@@ -203,22 +192,22 @@ def _slots(byte_count: int, bits: int) -> int:
     return -(-byte_count * 8 // bits)
 
 
-def _random_signs(rng: np.random.Generator, count: int) -> np.ndarray:
-    """``count`` random booleans: True means +1, False -1."""
-    return np.unpackbits(np.frombuffer(rng.bytes(-(-count // 8)), dtype=np.uint8),
-                         count=count).astype(bool)
+def _random_steps(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random ±1 step for each value, as uint8 (1, or 255 for -1 modulo 256); 0 and 1 step
+    up, 254 and 255 down, so that values in 1..254 stay there."""
+    random = np.frombuffer(rng.bytes(-(-values.size // 8)), dtype=np.uint8)
+    up = np.unpackbits(random, count=values.size).reshape(values.shape)
+    up |= values <= 1
+    up &= values < 254
+    up += up  # (numpy's uint8 shifts are slow)
+    up -= np.uint8(1)
+    return up
 
 
 def _write_flips(flat: np.ndarray, where: np.ndarray, rng: np.random.Generator) -> int:
-    """Flip the low bit of ``flat[where]`` by a random ±1 step; 0 and 1 step up, 254 and 255
-    down, so that values in 1..254 stay there."""
+    """Flip the low bit of ``flat[where]`` by a random step (:func:`_random_steps`)."""
     moved = flat[where]
-    up = _random_signs(rng, len(moved))
-    np.logical_or(up, moved <= 1, out=up)
-    np.logical_and(up, moved < 254, out=up)
-    step = up.view(np.uint8) << np.uint8(1)
-    step -= np.uint8(1)  # 1 or 255, that is -1 modulo 256
-    moved += step
+    moved += _random_steps(moved, rng)
     flat[where] = moved
     return len(moved)
 
@@ -287,17 +276,10 @@ _XOR_STAGES = tuple((np.uint64(1 << k), np.uint64(mask)) for k, mask in enumerat
     0x00FF00FF00FF00FF, 0x0000FFFF0000FFFF, 0x00000000FFFFFFFF)))
 
 
-def _sweep_words(pixels: np.ndarray, carrier: Carrier, sequence: Order) -> np.ndarray:
-    """Each carrier block's 64 low bits as a uint64 in sweep order: bit ``s`` is the low bit
-    of the value that sweep ``s`` visits in the block (value ``s ^ offset``)."""
-    data = _data_values(pixels)
-    words = np.empty(carrier.raw_blocks, dtype="<u8")  # byte i holds bits 8i..8i+7
-    for first in range(0, carrier.raw_blocks, _CHUNK_BLOCKS):
-        last = min(carrier.raw_blocks, first + _CHUNK_BLOCKS)
-        values = _value_slice(data, first * BLOCK, last * BLOCK)
-        packed = np.packbits(values & np.uint8(1), bitorder="little")
-        words[first:last] = packed.view("<u8")
-    words = words[: carrier.size] if carrier.contiguous else words[carrier.blocks]
+def _swap_sweep_order(words: np.ndarray, sequence: Order) -> None:
+    """Reorder the 64 bits of each carrier block's word, in place, between value order (bit
+    ``i``: the block's value ``i``) and sweep order (bit ``s``: the value sweep ``s`` visits,
+    ``s ^ offset``). The exchange is its own inverse, so it goes either way."""
     blocks, bounds = sequence.offset_groups
     grouped = words[blocks]
     for key in range(1, BLOCK):  # the blocks with offset key: bit s moves to bit s ^ key
@@ -310,7 +292,60 @@ def _sweep_words(pixels: np.ndarray, carrier: Carrier, sequence: Order) -> np.nd
                 run &= mask
                 run |= high
     words[blocks] = grouped
+
+
+def _sweep_words(pixels: np.ndarray, carrier: Carrier, sequence: Order) -> np.ndarray:
+    """Each carrier block's 64 low bits as a uint64 in sweep order: bit ``s`` is the low bit
+    of the value that sweep ``s`` visits in the block (value ``s ^ offset``)."""
+    data = _data_values(pixels)
+    words = np.empty(carrier.raw_blocks, dtype="<u8")  # byte i holds bits 8i..8i+7
+    for first in range(0, carrier.raw_blocks, _CHUNK_BLOCKS):
+        last = min(carrier.raw_blocks, first + _CHUNK_BLOCKS)
+        values = _value_slice(data, first * BLOCK, last * BLOCK)
+        packed = np.packbits(values & np.uint8(1), bitorder="little")
+        words[first:last] = packed.view("<u8")
+    words = words[: carrier.size] if carrier.contiguous else words[carrier.blocks]
+    _swap_sweep_order(words, sequence)
     return words
+
+
+def _apply_flips(out: np.ndarray, carrier: Carrier, flips: np.ndarray,
+                 rng: np.random.Generator) -> None:
+    """Flip, by a random ±1 step as :func:`_write_flips` does, the low bit of every value whose
+    bit is set in ``flips`` (a value-order word per carrier block).
+
+    When many blocks change, the image is rewritten chunk by chunk in memory order (one pass,
+    a random sign drawn for every value); when few do, the values are written one by one.
+    """
+    touched = np.flatnonzero(flips)
+    if len(touched) < len(flips) // 16:
+        ones = np.unpackbits(flips[touched].view(np.uint8), bitorder="little")
+        row, offset = np.divmod(np.flatnonzero(ones), BLOCK)
+        _write_flips(out.reshape(-1), carrier.flat(touched[row] * BLOCK + offset), rng)
+        return
+    if not carrier.contiguous:
+        spread = np.zeros(carrier.raw_blocks, dtype=flips.dtype)
+        spread[carrier.blocks] = flips
+        flips = spread
+    data = _data_values(out)
+    per_row = data.shape[1] * data.shape[2]
+    rows = max(1, _CHUNK_BLOCKS * BLOCK // per_row)
+    for top in range(0, data.shape[0], rows):
+        values = data[top : top + rows]  # a view: the writes below go into ``out``
+        start = top * per_row
+        change = _value_bits(flips, start, start + values.size).reshape(values.shape)
+        steps = _random_steps(values, rng)
+        steps *= change
+        values += steps
+
+
+def _value_bits(words: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Bits ``start`` to ``stop - 1`` of value-order block words, one uint8 per value (0 past
+    the last block)."""
+    first = start // BLOCK
+    bits = np.unpackbits(words[first : -(-stop // BLOCK)].view(np.uint8),
+                         count=stop - first * BLOCK, bitorder="little")  # zero-padded
+    return bits[start - first * BLOCK :]
 
 
 @lru_cache(maxsize=MAX_CODE)
@@ -346,19 +381,19 @@ def _write_hamming(out: np.ndarray, carrier: Carrier, sequence: Order, data: byt
     band, same column), with at most one ±1 change per group."""
     messages = _symbols(data, code)
     words = _sweep_words(out, carrier, sequence)
-    flat = out.reshape(-1)
+    flips = np.zeros_like(words)  # sweep order: bit s set where sweep s's value changes
     changed = 0
     for sweep, first, count in _bands(sequence, len(messages), code):
         blocks = _band_blocks(sequence, count)
         flip = _band_syndromes(words[blocks], sweep, code)
         flip ^= messages[first : first + count][sequence.column[blocks]]
-        hit = np.flatnonzero(flip)
-        block = hit if isinstance(blocks, slice) else blocks[hit]
-        value = flip[hit].astype(np.int64)  # the band's sweep to change, 1-based
-        value += sweep - 1
-        value ^= sequence.offset[block]
-        value += block * BLOCK
-        changed += _write_flips(flat, carrier.flat(value), rng)
+        changed += int(np.count_nonzero(flip))
+        # flip f (the band's f-th sweep, 1-based; 0: none) sets bit sweep + f - 1
+        bit = np.zeros(1 << code, dtype=np.uint64)
+        bit[1:] = np.uint64(1) << np.arange(sweep, sweep + _hamming_span(code), dtype=np.uint64)
+        flips[blocks] |= bit.take(flip)
+    _swap_sweep_order(flips, sequence)
+    _apply_flips(out, carrier, flips, rng)
     return changed
 
 

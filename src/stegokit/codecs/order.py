@@ -33,15 +33,17 @@ def _feistel_permutation(size: int, stream: bytes) -> np.ndarray:
     tables = np.frombuffer(stream, dtype=np.uint32, count=ROUNDS << high_bits)
     tables = tables.reshape(ROUNDS, 1 << high_bits)
     low_mask, high_mask = (1 << low_bits) - 1, (1 << high_bits) - 1
-    x = np.arange(1 << bits, dtype=np.uint32)
-    high, low = x >> np.uint32(low_bits), x & np.uint32(low_mask)
+    x = np.arange(1 << bits, dtype=np.intp)
+    high, low = x >> low_bits, x & low_mask
+    looked_up = np.empty_like(x)
     for i, table in enumerate(tables):
-        if i % 2:
-            low ^= table[high] & np.uint32(low_mask)
-        else:
-            high ^= table[low] & np.uint32(high_mask)
-    y = (high << np.uint32(low_bits)) | low
-    return y[y < size].astype(np.int64)
+        side, index, mask = (low, high, low_mask) if i % 2 else (high, low, high_mask)
+        # the indices are in range: "clip" only skips numpy's slower bounds-checked path
+        np.take((table & np.uint32(mask)).astype(np.intp), index, out=looked_up, mode="clip")
+        side ^= looked_up
+    high <<= low_bits
+    high |= low
+    return np.compress(high < size, high)  # as high[high < size], several times faster
 
 
 class Order:
@@ -60,16 +62,15 @@ class Order:
         #: ``s`` visits value ``s ^ offset`` of the block).
         self.column = np.empty(blocks, dtype=np.int64)
         self.column[perm] = np.arange(blocks)
-        self.offset = np.empty(blocks, dtype=np.int64)
+        self.offset = np.empty(blocks, dtype=np.uint8)
         self.offset[perm] = offsets
         self._block_starts = np.arange(blocks, dtype=np.int64) * BLOCK
 
     @cached_property
     def offset_groups(self) -> tuple[np.ndarray, np.ndarray]:
         """The blocks sorted by offset key, and where each key's run starts (65 bounds)."""
-        keys = self.offset.astype(np.uint8)
-        blocks = np.argsort(keys, kind="stable")
-        return blocks, np.searchsorted(keys[blocks], np.arange(BLOCK + 1))
+        blocks = np.argsort(self.offset, kind="stable")
+        return blocks, np.searchsorted(self.offset[blocks], np.arange(BLOCK + 1))
 
     @property
     def size(self) -> int:
