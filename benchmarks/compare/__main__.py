@@ -94,7 +94,7 @@ def main() -> None:
             "markers": {m.name: {"available": available[m.name]} for m in markers},
             "speed": matrix.rows(),
             "checks": checks.run(usable, [m for m in markers if available[m.name] is None],
-                                 Path(scratch), matrix.env),
+                                 Path(scratch), matrix.env, log),
             "robustness": robustness.run([m for m in markers if available[m.name] is None],
                                          args.photos, log),
         }

@@ -10,6 +10,7 @@ corrected).
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -156,15 +157,17 @@ def marker_garbage(marker: Marker, scratch: Path) -> dict:
     return {"clean": _tally(verdicts), "clean_all": verdicts}
 
 
-def run(tools: list[Hider], markers: list[Marker], scratch: Path, env: dict) -> dict:
+def run(tools: list[Hider], markers: list[Marker], scratch: Path, env: dict, log) -> dict:
     results = {}
     for tool in tools:
         if not tool.verifies:
             continue
+        started = time.perf_counter()
         work = scratch / "checks"
         work.mkdir(exist_ok=True)
         cover = cover_as(SIZE, tool.cover_format, scratch)
         results[tool.name] = capacity(tool, cover, work, env) | garbage(tool, work, env)
+        log(f"checks: {tool.name} done ({time.perf_counter() - started:.0f} s)")
     for marker in markers:
         results[marker.name] = marker_garbage(marker, scratch)
     return results

@@ -97,9 +97,10 @@ def run(markers: list[Marker], count: int, log) -> dict:
     messages = [rng.bytes(MESSAGE_BYTES) for _ in tiles]
     results = {"photos": count, "message_bits": 8 * MESSAGE_BYTES, "codecs": {}}
     for marker in markers:
+        started = time.perf_counter()
         try:
             results["codecs"][marker.name] = score(marker, tiles, messages)
         except Exception as exc:  # a codec that breaks is reported, not dropped
             results["codecs"][marker.name] = {"error": f"{type(exc).__name__}: {exc}"[:200]}
-        log(f"robustness: {marker.name} done")
+        log(f"robustness: {marker.name} done ({time.perf_counter() - started:.0f} s)")
     return results
