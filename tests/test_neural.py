@@ -113,3 +113,18 @@ def test_jpeg_in_memory_round_trip_of_a_large_image():
     buf = io.BytesIO()
     Image.fromarray(neural.embed(cover, MESSAGE)).save(buf, "JPEG", quality=80)
     assert neural.extract(np.asarray(Image.open(buf).convert("RGB"))) == MESSAGE
+
+
+def test_large_images_are_composed_in_bands(monkeypatch, tmp_path):
+    """Above BAND_PIXELS the residual is upsampled and added a band of rows at a time; the
+    result is the one-call result but for float rounding (a value off by one, rarely)."""
+    cover = np.ascontiguousarray(photo("coffee")[:, :397])  # odd sizes: bands of 41 rows
+    bits = neural.encode(MESSAGE)
+    residual = neural._residual(cover, bits)
+    whole = neural._compose(cover, residual, 1.0)
+    monkeypatch.setattr(neural, "BAND_PIXELS", 41 * 397)
+    banded = neural._compose(cover, residual, 1.0)
+    off = np.abs(banded.astype(int) - whole)
+    assert off.max() <= 1 and np.count_nonzero(off) <= off.size // 10_000
+    stego = neural.embed(cover, MESSAGE)
+    assert neural.extract(through(stego, tmp_path, "JPEG", quality=90)) == MESSAGE

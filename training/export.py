@@ -4,9 +4,10 @@
 
 Writes ``encoder.onnx`` (inputs ``cover`` (N, 3, 128, 128) in [0, 1] and ``bits`` (N, 512)
 of 0/1; output ``residual``), ``decoder.onnx`` (input ``image``; output ``logits``),
-``compose.onnx`` (inputs ``image`` (H, W, 3) uint8, ``residual`` (1, 3, 128, 128) and
-``scale``; output ``stego``: the residual times ``scale``, bilinearly upsampled to H x W,
-added, rounded and clipped, in one onnxruntime call), then ``SHA256SUMS``. Weights are
+``compose.onnx`` (inputs ``image`` (H, W, 3) uint8, ``residual`` (1, 3, R, 128) and
+``scale``; output ``stego``: the residual times ``scale``, bilinearly resized to H x W,
+added, rounded and clipped, in one onnxruntime call; the runtime passes bands of rows with
+the residual already interpolated to the band's R = H rows), then ``SHA256SUMS``. Weights are
 stored in float16 (half the file size) and cast to float32 when onnxruntime loads the
 graph; the torch model is rounded the same way before export, so the parity check
 compares like with like. Fails if onnxruntime's decoded bits differ from torch's on any
@@ -126,7 +127,7 @@ def compose_graph() -> onnx.ModelProto:
     graph = helper.make_graph(
         nodes, "compose",
         [helper.make_tensor_value_info("image", TensorProto.UINT8, ["h", "w", 3]),
-         helper.make_tensor_value_info("residual", TensorProto.FLOAT, [1, 3, SIZE, SIZE]),
+         helper.make_tensor_value_info("residual", TensorProto.FLOAT, [1, 3, "rows", SIZE]),
          helper.make_tensor_value_info("scale", TensorProto.FLOAT, [])],
         [helper.make_tensor_value_info("stego", TensorProto.UINT8, ["h", "w", 3])],
         initializer=[ints("zero", [0]), ints("one", [1]), ints("two", [2]),
