@@ -55,8 +55,6 @@ class Hider:
     short_only = False
     #: False for the floor, which hides nothing and so has nothing to check.
     verifies = True
-    #: stegokit's own codecs: every run is made, whatever the time budget.
-    ours = False
     #: Imported before an API call is timed, so the time is the call's, not the import's.
     modules: tuple[str, ...] = ()
 

@@ -21,7 +21,6 @@ class Stegokit(Hider):
     # Pillow, cryptography), as the peers' own imports do before their timed calls.
     modules = ("stegokit", "stegokit.api", "stegokit.codecs.lsb", "stegokit.crypto",
                "stegokit.images")
-    ours = True
     passphrase: str | None = None
 
     def missing(self) -> str | None:

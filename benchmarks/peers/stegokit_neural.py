@@ -43,7 +43,6 @@ class NeuralFiles(Hider):
     note = "short messages only; JPEG-robust"
     short_only = True
     modules = ("stegokit", "stegokit.api", "stegokit.images", MODULE)
-    ours = True
 
     def __init__(self):
         self.marker = Neural()
