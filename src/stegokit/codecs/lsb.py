@@ -62,15 +62,20 @@ def _data_values(pixels: np.ndarray) -> np.ndarray:
     return pixels if pixels.shape[2] in (1, 3) else pixels[..., : 3 if pixels.shape[2] == 4 else 1]
 
 
+def _value_chunks(data: np.ndarray, blocks: int):
+    """``(first block, values)`` for the first ``blocks`` blocks of the data channels, in
+    chunks of at most ``_CHUNK_BLOCKS`` blocks (flat uint8 arrays, views where possible)."""
+    for first in range(0, blocks, _CHUNK_BLOCKS):
+        last = min(blocks, first + _CHUNK_BLOCKS)
+        yield first, _value_slice(data, first * BLOCK, last * BLOCK)
+
+
 def _unsaturated_blocks(pixels: np.ndarray, blocks: int) -> np.ndarray:
     """Indices of the first ``blocks`` blocks that hold no value at 0 or 255."""
-    data = _data_values(pixels)
     keep = []
     size = min(blocks, _CHUNK_BLOCKS) * BLOCK
     bumped, saturated = np.empty(size, dtype=np.uint8), np.empty(size, dtype=bool)
-    for first in range(0, blocks, _CHUNK_BLOCKS):
-        last = min(blocks, first + _CHUNK_BLOCKS)
-        values = _value_slice(data, first * BLOCK, last * BLOCK)
+    for first, values in _value_chunks(_data_values(pixels), blocks):
         n = len(values)
         # 0 and 255 are the values that adding 1 (modulo 256) leaves below 2
         np.add(values, np.uint8(1), out=bumped[:n])
@@ -78,6 +83,20 @@ def _unsaturated_blocks(pixels: np.ndarray, blocks: int) -> np.ndarray:
         clear = np.packbits(saturated[:n]).view(np.uint64) == 0  # one word per block
         keep.append(first + np.flatnonzero(clear))
     return np.concatenate(keep) if keep else np.empty(0, dtype=np.int64)
+
+
+def _end_words(pixels: np.ndarray, blocks: int) -> np.ndarray:
+    """Value-order words of the first ``blocks`` blocks: bit ``i`` set where the block's value
+    ``i`` is 0, 1, 254 or 255."""
+    words = np.empty(blocks, dtype="<u8")
+    size = min(blocks, _CHUNK_BLOCKS) * BLOCK
+    shifted, near = np.empty(size, dtype=np.uint8), np.empty(size, dtype=bool)
+    for first, values in _value_chunks(_data_values(pixels), blocks):
+        n = len(values)
+        np.add(values, np.uint8(2), out=shifted[:n])  # the four values go to 0..3
+        np.less(shifted[:n], 4, out=near[:n])
+        words[first : first + n // BLOCK] = np.packbits(near[:n], bitorder="little").view("<u8")
+    return words
 
 
 def _value_slice(data: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -141,11 +160,12 @@ class Carrier:
     def flat(self, compact: np.ndarray) -> np.ndarray:
         """Indices into the raveled pixel array for value indices of the carrier's order."""
         if self.contiguous:
-            return self._value_flat(compact)
+            return self.value_flat(compact)
         block, offset = np.divmod(compact, BLOCK)
-        return self._value_flat(self.blocks[block] * BLOCK + offset)
+        return self.value_flat(self.blocks[block] * BLOCK + offset)
 
-    def _value_flat(self, values: np.ndarray) -> np.ndarray:
+    def value_flat(self, values: np.ndarray) -> np.ndarray:
+        """Indices into the raveled pixel array for value indices (alpha skipped)."""
         if self.channels == self.data_channels:
             return values
         pixel, channel = np.divmod(values, self.data_channels)
@@ -153,7 +173,7 @@ class Carrier:
 
     def key_block_flat(self) -> np.ndarray:
         start = (self.raw_blocks - KEY_BLOCKS) * BLOCK
-        return self._value_flat(np.arange(start, start + crypto.KEY_BLOCK_SIZE * 8))
+        return self.value_flat(np.arange(start, start + crypto.KEY_BLOCK_SIZE * 8))
 
 
 def _symbols(data: bytes, bits: int) -> np.ndarray:
@@ -276,14 +296,13 @@ _XOR_STAGES = tuple((np.uint64(1 << k), np.uint64(mask)) for k, mask in enumerat
     0x00FF00FF00FF00FF, 0x0000FFFF0000FFFF, 0x00000000FFFFFFFF)))
 
 
-def _swap_sweep_order(words: np.ndarray, sequence: Order) -> None:
-    """Reorder the 64 bits of each carrier block's word, in place, between value order (bit
-    ``i``: the block's value ``i``) and sweep order (bit ``s``: the value sweep ``s`` visits,
-    ``s ^ offset``). The exchange is its own inverse, so it goes either way."""
-    blocks, bounds = sequence.offset_groups
-    grouped = words[blocks]
+def _swap_sweep_order(words: np.ndarray, bounds: np.ndarray) -> None:
+    """Reorder the 64 bits of each block's word, in place, between value order (bit ``i``: the
+    block's value ``i``) and sweep order (bit ``s``: the value sweep ``s`` visits, ``s ^ key``).
+    ``words`` are grouped by offset key, key ``k`` at ``bounds[k]:bounds[k + 1]``
+    (:attr:`Order.offset_groups`). The exchange is its own inverse, so it goes either way."""
     for key in range(1, BLOCK):  # the blocks with offset key: bit s moves to bit s ^ key
-        run = grouped[bounds[key] : bounds[key + 1]]
+        run = words[bounds[key] : bounds[key + 1]]
         for k, (shift, mask) in enumerate(_XOR_STAGES):
             if key >> k & 1:
                 high = run & mask
@@ -291,52 +310,66 @@ def _swap_sweep_order(words: np.ndarray, sequence: Order) -> None:
                 run >>= shift
                 run &= mask
                 run |= high
-    words[blocks] = grouped
 
 
-def _sweep_words(pixels: np.ndarray, carrier: Carrier, sequence: Order) -> np.ndarray:
-    """Each carrier block's 64 low bits as a uint64 in sweep order: bit ``s`` is the low bit
-    of the value that sweep ``s`` visits in the block (value ``s ^ offset``)."""
-    data = _data_values(pixels)
-    words = np.empty(carrier.raw_blocks, dtype="<u8")  # byte i holds bits 8i..8i+7
-    for first in range(0, carrier.raw_blocks, _CHUNK_BLOCKS):
-        last = min(carrier.raw_blocks, first + _CHUNK_BLOCKS)
-        values = _value_slice(data, first * BLOCK, last * BLOCK)
+def _grouped_blocks(carrier: Carrier, sequence: Order) -> np.ndarray:
+    """The image blocks of the carrier, grouped by offset key as ``sequence.offset_groups``."""
+    grouped = sequence.offset_groups[0]
+    return grouped if carrier.contiguous else carrier.blocks[grouped]
+
+
+def _low_bit_words(pixels: np.ndarray, blocks: int) -> np.ndarray:
+    """The low bits of the first ``blocks`` blocks, a value-order uint64 word per block (bit
+    ``i``: value ``i``)."""
+    words = np.empty(blocks, dtype="<u8")  # byte i holds bits 8i..8i+7
+    for first, values in _value_chunks(_data_values(pixels), blocks):
         packed = np.packbits(values & np.uint8(1), bitorder="little")
-        words[first:last] = packed.view("<u8")
-    words = words[: carrier.size] if carrier.contiguous else words[carrier.blocks]
-    _swap_sweep_order(words, sequence)
+        words[first : first + len(packed) // 8] = packed.view("<u8")
     return words
 
 
-def _apply_flips(out: np.ndarray, carrier: Carrier, flips: np.ndarray,
+def _sweep_words(low_bits: np.ndarray, blocks: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """The low-bit words of image blocks ``blocks`` (:func:`_grouped_blocks`) in sweep order:
+    bit ``s`` is the low bit of the value that sweep ``s`` visits in the block."""
+    words = low_bits[blocks]
+    _swap_sweep_order(words, bounds)
+    return words
+
+
+def _apply_flips(out: np.ndarray, carrier: Carrier, flips: np.ndarray, low_bits: np.ndarray,
                  rng: np.random.Generator) -> None:
     """Flip, by a random ±1 step as :func:`_write_flips` does, the low bit of every value whose
-    bit is set in ``flips`` (a value-order word per carrier block).
+    bit is set in ``flips`` (a value-order word per image block; ``low_bits``: the image's
+    :func:`_low_bit_words`).
 
-    When many blocks change, the image is rewritten chunk by chunk in memory order (one pass,
-    a random sign drawn for every value); when few do, the values are written one by one.
+    When many blocks change, the signs are drawn as words too (a random bit per value, forced
+    up at 1 and down at 254), split into an "add 1" and a "subtract 1" word per block, and the
+    image is rewritten chunk by chunk in memory order; when few blocks change, the values are
+    written one by one.
     """
     touched = np.flatnonzero(flips)
-    if len(touched) < len(flips) // 16:
+    if len(touched) < carrier.size // 16:
         ones = np.unpackbits(flips[touched].view(np.uint8), bitorder="little")
         row, offset = np.divmod(np.flatnonzero(ones), BLOCK)
-        _write_flips(out.reshape(-1), carrier.flat(touched[row] * BLOCK + offset), rng)
+        _write_flips(out.reshape(-1), carrier.value_flat(touched[row] * BLOCK + offset), rng)
         return
-    if not carrier.contiguous:
-        spread = np.zeros(carrier.raw_blocks, dtype=flips.dtype)
-        spread[carrier.blocks] = flips
-        flips = spread
+    # a random sign per value (AES-CTR under a key drawn from ``rng``: twice as fast as
+    # drawing the bits from ``rng`` itself), but carrier blocks hold no 0 or 255, so there
+    # the end values are 1 (odd: only up) and 254 (even: only down)
+    random = np.frombuffer(crypto.keystream(rng.bytes(32), flips.nbytes), dtype=flips.dtype)
+    ends = _end_words(out, len(flips))
+    up = random & ~ends
+    up |= ends & low_bits
+    up &= flips  # the values that step up; the rest of ``flips`` step down
+    down = flips ^ up
     data = _data_values(out)
     per_row = data.shape[1] * data.shape[2]
     rows = max(1, _CHUNK_BLOCKS * BLOCK // per_row)
     for top in range(0, data.shape[0], rows):
         values = data[top : top + rows]  # a view: the writes below go into ``out``
-        start = top * per_row
-        change = _value_bits(flips, start, start + values.size).reshape(values.shape)
-        steps = _random_steps(values, rng)
-        steps *= change
-        values += steps
+        start, stop = top * per_row, top * per_row + values.size
+        values += _value_bits(up, start, stop).reshape(values.shape)
+        values -= _value_bits(down, start, stop).reshape(values.shape)
 
 
 def _value_bits(words: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -370,9 +403,10 @@ def _band_syndromes(words: np.ndarray, sweep: int, code: int) -> np.ndarray:
     return syndromes
 
 
-def _band_blocks(sequence: Order, count: int) -> np.ndarray | slice:
-    """The blocks whose column is below ``count`` (all of them for a full band)."""
-    return slice(None) if count == sequence.blocks else np.flatnonzero(sequence.column < count)
+def _band_selection(columns: np.ndarray, count: int) -> np.ndarray | slice:
+    """Where in grouped order the blocks of a band of ``count`` columns are (all for a full
+    band)."""
+    return slice(None) if count == len(columns) else np.flatnonzero(columns < count)
 
 
 def _write_hamming(out: np.ndarray, carrier: Carrier, sequence: Order, data: bytes,
@@ -380,31 +414,38 @@ def _write_hamming(out: np.ndarray, carrier: Carrier, sequence: Order, data: byt
     """Matrix embedding: ``code`` bits per group of ``2**code - 1`` values (one per sweep of a
     band, same column), with at most one ±1 change per group."""
     messages = _symbols(data, code)
-    words = _sweep_words(out, carrier, sequence)
+    _, bounds, columns = sequence.offset_groups
+    blocks = _grouped_blocks(carrier, sequence)
+    low_bits = _low_bit_words(out, carrier.raw_blocks)
+    words = _sweep_words(low_bits, blocks, bounds)
     flips = np.zeros_like(words)  # sweep order: bit s set where sweep s's value changes
     changed = 0
     for sweep, first, count in _bands(sequence, len(messages), code):
-        blocks = _band_blocks(sequence, count)
-        flip = _band_syndromes(words[blocks], sweep, code)
-        flip ^= messages[first : first + count][sequence.column[blocks]]
+        band = _band_selection(columns, count)
+        flip = _band_syndromes(words[band], sweep, code)
+        flip ^= messages[first : first + count][columns[band]]
         changed += int(np.count_nonzero(flip))
         # flip f (the band's f-th sweep, 1-based; 0: none) sets bit sweep + f - 1
         bit = np.zeros(1 << code, dtype=np.uint64)
         bit[1:] = np.uint64(1) << np.arange(sweep, sweep + _hamming_span(code), dtype=np.uint64)
-        flips[blocks] |= bit.take(flip)
-    _swap_sweep_order(flips, sequence)
-    _apply_flips(out, carrier, flips, rng)
+        flips[band] |= bit.take(flip)
+    _swap_sweep_order(flips, bounds)
+    spread = np.zeros(carrier.raw_blocks, dtype=flips.dtype)
+    spread[blocks] = flips
+    _apply_flips(out, carrier, spread, low_bits, rng)
     return changed
 
 
 def _read_hamming(pixels: np.ndarray, carrier: Carrier, sequence: Order, size: int,
                   code: int) -> bytes:
     messages = np.empty(_slots(size, code), dtype=np.uint8)
-    words = _sweep_words(pixels, carrier, sequence)
+    _, bounds, columns = sequence.offset_groups
+    words = _sweep_words(_low_bit_words(pixels, carrier.raw_blocks),
+                         _grouped_blocks(carrier, sequence), bounds)
     for sweep, first, count in _bands(sequence, len(messages), code):
-        blocks = _band_blocks(sequence, count)
-        messages[first : first + count][sequence.column[blocks]] = \
-            _band_syndromes(words[blocks], sweep, code)
+        band = _band_selection(columns, count)
+        messages[first : first + count][columns[band]] = \
+            _band_syndromes(words[band], sweep, code)
     return _bytes(messages, code, size)
 
 

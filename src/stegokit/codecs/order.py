@@ -33,10 +33,13 @@ def _feistel_permutation(size: int, stream: bytes) -> np.ndarray:
     tables = np.frombuffer(stream, dtype=np.uint32, count=ROUNDS << high_bits)
     tables = tables.reshape(ROUNDS, 1 << high_bits)
     low_mask, high_mask = (1 << low_bits) - 1, (1 << high_bits) - 1
-    x = np.arange(1 << bits, dtype=np.intp)
-    high, low = x >> low_bits, x & low_mask
-    looked_up = np.empty_like(x)
-    for i, table in enumerate(tables):
+    # x = high << low_bits | low runs over range(1 << bits), so round 0 (high ^= T0[low]) is
+    # an outer XOR of the high halves with the table of the low halves: no lookup needed
+    first = (tables[0, : 1 << low_bits] & np.uint32(high_mask)).astype(np.intp)
+    high = (np.arange(1 << high_bits, dtype=np.intp)[:, None] ^ first).reshape(-1)
+    low = np.tile(np.arange(1 << low_bits, dtype=np.intp), 1 << high_bits)
+    looked_up = np.empty_like(high)
+    for i, table in enumerate(tables[1:], start=1):
         side, index, mask = (low, high, low_mask) if i % 2 else (high, low, high_mask)
         # the indices are in range: "clip" only skips numpy's slower bounds-checked path
         np.take((table & np.uint32(mask)).astype(np.intp), index, out=looked_up, mode="clip")
@@ -67,10 +70,12 @@ class Order:
         self._block_starts = np.arange(blocks, dtype=np.int64) * BLOCK
 
     @cached_property
-    def offset_groups(self) -> tuple[np.ndarray, np.ndarray]:
-        """The blocks sorted by offset key, and where each key's run starts (65 bounds)."""
+    def offset_groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The blocks sorted by offset key, where each key's run starts (65 bounds), and the
+        blocks' columns in that order."""
         blocks = np.argsort(self.offset, kind="stable")
-        return blocks, np.searchsorted(self.offset[blocks], np.arange(BLOCK + 1))
+        bounds = np.searchsorted(self.offset[blocks], np.arange(BLOCK + 1))
+        return blocks, bounds, self.column[blocks]
 
     @property
     def size(self) -> int:
