@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import os
 import statistics
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.harness import run_json, run_process
+from benchmarks.harness import run_process
 from benchmarks.peers import Hider
+from benchmarks.photos import cover
 
 from .files import cover_as, payload, pillow_png_bytes, pixels, psnr
+from .servers import Servers
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The tool every other is compared with; it runs every case through both API and CLI.
@@ -71,6 +72,13 @@ class Matrix:
         self.env = base_env(scratch)
         self.cells: dict[tuple, Cell] = {}
         self.payloads: dict[tuple, Path] = {}
+        self.servers = Servers(self.env, ROOT)
+
+    def __enter__(self) -> Matrix:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.servers.__exit__(*exc)
 
     def payload_file(self, size: str, case: str) -> Path:
         key = (size, case)
@@ -88,7 +96,8 @@ class Matrix:
         """The large payload goes through API and CLI; the short one through one (the API).
 
         The floor hides nothing, so it runs once per cover (with the large case)."""
-        if (case == "large" and tool.short_only) or (case == "short" and not tool.verifies):
+        wanted = not tool.short_only if case == "large" else tool.verifies and tool.short_case
+        if not wanted:
             return []
         modes = [m for m, has in (("api", tool.has_api), ("cli", tool.has_cli)) if has]
         return modes if case == "large" or tool.name == REFERENCE else modes[:1]
@@ -109,17 +118,16 @@ class Matrix:
         if cell.error or (op == "extract" and embed.error) or over:
             return
         started = time.perf_counter()
-        cover = cover_as(size, tool.cover_format, self.scratch)
+        source = cover_as(size, tool.cover_format, self.scratch)
         data = self.payload_file(size, case)
         stego = self.stego_file(size, case, tool, mode)
         if op == "embed":
             stego.unlink(missing_ok=True)
         if mode == "api":
-            result = run_json([sys.executable, "-m", "benchmarks.compare.worker", tool.name, op,
-                               str(cover), str(data), str(stego)], env=self.env, cwd=ROOT,
-                              timeout=TIMEOUT)
+            result = self.servers.run(tool.name, [op, str(source), str(data), str(stego)],
+                                      TIMEOUT)
         else:
-            result = self._cli(tool, op, cover, data, stego)
+            result = self._cli(tool, op, source, data, stego)
         cell.wall += time.perf_counter() - started
         if "error" not in result and op == "embed" and not stego.exists():
             result["error"] = "wrote no image"
@@ -150,25 +158,33 @@ class Matrix:
         return result
 
     def rows(self) -> list[dict]:
-        """Every cell's summary; embed rows also carry the stego PSNR and file sizes (worked
-        out on every core: Pillow's default PNG of one 12 MP stego image takes seconds)."""
-        rows, files = [], []
+        """Every cell's summary; embed rows also carry the stego PSNR and the file's size next
+        to Pillow's default PNG of the cover. Pillow's default PNG of the stego pixels
+        themselves (seconds per 12 MP image) is worked out for the reference's rows only,
+        which the file-size target is about; all of it on every core."""
+        rows, measured, jobs = [], [], []
         for (size, case, name, mode, op), cell in self.cells.items():
             row = {"size": size, "case": case, "tool": name, "mode": mode, "op": op,
                    **cell.summary()}
             tool = next(t for t in self.tools if t.name == name)
             stego = self.stego_file(size, case, tool, mode)
             if op == "embed" and cell.seconds and stego.exists() and tool.verifies:
-                files.append((row, cover_as(size, tool.cover_format, self.scratch), stego))
+                measured.append(row)
+                jobs.append((cover_as(size, tool.cover_format, self.scratch), stego,
+                             name == REFERENCE))
             rows.append(row)
         with ThreadPoolExecutor(os.cpu_count()) as pool:
-            measures = pool.map(_file_measures, [f[1] for f in files], [f[2] for f in files])
-            for (row, _, _), measured in zip(files, measures, strict=True):
-                row.update(measured)
+            covers = dict(zip(self.sizes, pool.map(pillow_png_bytes, map(cover, self.sizes)),
+                              strict=True))
+            for row, found in zip(measured, pool.map(_file_measures, *zip(*jobs, strict=True)),
+                                  strict=True):
+                row.update(found, cover_png_bytes=covers[row["size"]])
         return rows
 
 
-def _file_measures(cover: Path, stego: Path) -> dict:
-    """Stego PSNR, file size, and the size of Pillow's default PNG of the same pixels."""
-    return {"psnr": psnr(pixels(cover), pixels(stego)), "file_bytes": stego.stat().st_size,
-            "pillow_png_bytes": pillow_png_bytes(stego)}
+def _file_measures(source: Path, stego: Path, same_pixels_png: bool) -> dict:
+    """Stego PSNR, file size and, if asked, the size of Pillow's default PNG of its pixels."""
+    measured = {"psnr": psnr(pixels(source), pixels(stego)), "file_bytes": stego.stat().st_size}
+    if same_pixels_png:
+        measured["pillow_png_bytes"] = pillow_png_bytes(stego)
+    return measured

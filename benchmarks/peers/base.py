@@ -53,6 +53,8 @@ class Hider:
     has_cli = True
     #: A watermarker that carries only short messages (not the large payload).
     short_only = False
+    #: Timed with the short message too (False where that would only repeat another row).
+    short_case = True
     #: False for the floor, which hides nothing and so has nothing to check.
     verifies = True
     #: Imported before an API call is timed, so the time is the call's, not the import's.

@@ -11,6 +11,9 @@ class CryptoSteganography(Hider):
     name = "cryptosteganography"
     note = "encrypts, then base64 into Stegano (its own design); no integrity check"
     modules = ("cryptosteganography",)
+    #: For a short message it is Stegano's short case plus one AES block (8.3 against
+    #: Stegano's 10.2 s embed, 0.71 against 0.69 s extract at 12 MP).
+    short_case = False
 
     def missing(self) -> str | None:
         return missing_modules("cryptosteganography", "Cryptodome", "exitstatus")
