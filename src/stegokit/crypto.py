@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import os
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -248,8 +249,13 @@ def max_plaintext(sealed_room: int) -> int:
 
 def keystream(key: bytes, size: int) -> bytes:
     """``size`` pseudo-random bytes from AES-256-CTR under ``key`` (for keyed pixel orders)."""
+    return keystream_reader(key)(size)
+
+
+def keystream_reader(key: bytes) -> Callable[[int], bytes]:
+    """A function that returns the next ``n`` bytes of the AES-256-CTR stream under ``key``."""
     encryptor = Cipher(algorithms.AES256(key), modes.CTR(bytes(16))).encryptor()
-    return encryptor.update(bytes(size)) + encryptor.finalize()
+    return lambda size: encryptor.update(bytes(size))
 
 
 # --- Keyring secrets: password hashes, secrets wrapped under a password or sealed to a key ---

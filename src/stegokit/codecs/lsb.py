@@ -85,18 +85,11 @@ def _unsaturated_blocks(pixels: np.ndarray, blocks: int) -> np.ndarray:
     return np.concatenate(keep) if keep else np.empty(0, dtype=np.int64)
 
 
-def _end_words(pixels: np.ndarray, blocks: int) -> np.ndarray:
-    """Value-order words of the first ``blocks`` blocks: bit ``i`` set where the block's value
-    ``i`` is 0, 1, 254 or 255."""
-    words = np.empty(blocks, dtype="<u8")
-    size = min(blocks, _CHUNK_BLOCKS) * BLOCK
-    shifted, near = np.empty(size, dtype=np.uint8), np.empty(size, dtype=bool)
-    for first, values in _value_chunks(_data_values(pixels), blocks):
-        n = len(values)
-        np.add(values, np.uint8(2), out=shifted[:n])  # the four values go to 0..3
-        np.less(shifted[:n], 4, out=near[:n])
-        words[first : first + n // BLOCK] = np.packbits(near[:n], bitorder="little").view("<u8")
-    return words
+def _end_words(values: np.ndarray) -> np.ndarray:
+    """Value-order words of whole blocks of flat ``values``: bit ``i`` set where the block's
+    value ``i`` is 0, 1, 254 or 255."""
+    near = values + np.uint8(2)  # the four values go to 0..3
+    return np.packbits(near < 4, bitorder="little").view("<u8")
 
 
 def _value_slice(data: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -315,7 +308,7 @@ def _swap_sweep_order(words: np.ndarray, bounds: np.ndarray) -> None:
 def _grouped_blocks(carrier: Carrier, sequence: Order) -> np.ndarray:
     """The image blocks of the carrier, grouped by offset key as ``sequence.offset_groups``."""
     grouped = sequence.offset_groups[0]
-    return grouped if carrier.contiguous else carrier.blocks[grouped]
+    return grouped if carrier.contiguous else carrier.blocks.take(grouped)
 
 
 def _low_bit_words(pixels: np.ndarray, blocks: int) -> np.ndarray:
@@ -331,7 +324,7 @@ def _low_bit_words(pixels: np.ndarray, blocks: int) -> np.ndarray:
 def _sweep_words(low_bits: np.ndarray, blocks: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     """The low-bit words of image blocks ``blocks`` (:func:`_grouped_blocks`) in sweep order:
     bit ``s`` is the low bit of the value that sweep ``s`` visits in the block."""
-    words = low_bits[blocks]
+    words = low_bits.take(blocks)
     _swap_sweep_order(words, bounds)
     return words
 
@@ -339,8 +332,8 @@ def _sweep_words(low_bits: np.ndarray, blocks: np.ndarray, bounds: np.ndarray) -
 def _apply_flips(out: np.ndarray, carrier: Carrier, flips: np.ndarray, low_bits: np.ndarray,
                  rng: np.random.Generator) -> None:
     """Flip, by a random ±1 step as :func:`_write_flips` does, the low bit of every value whose
-    bit is set in ``flips`` (a value-order word per image block; ``low_bits``: the image's
-    :func:`_low_bit_words`).
+    bit is set in ``flips`` (a value-order word per image block, overwritten; ``low_bits``:
+    the image's :func:`_low_bit_words`).
 
     When many blocks change, the signs are drawn as words too (a random bit per value, forced
     up at 1 and down at 254), split into an "add 1" and a "subtract 1" word per block, and the
@@ -356,13 +349,19 @@ def _apply_flips(out: np.ndarray, carrier: Carrier, flips: np.ndarray, low_bits:
     # a random sign per value (AES-CTR under a key drawn from ``rng``: twice as fast as
     # drawing the bits from ``rng`` itself), but carrier blocks hold no 0 or 255, so there
     # the end values are 1 (odd: only up) and 254 (even: only down)
-    random = np.frombuffer(crypto.keystream(rng.bytes(32), flips.nbytes), dtype=flips.dtype)
-    ends = _end_words(out, len(flips))
-    up = random & ~ends
-    up |= ends & low_bits
-    up &= flips  # the values that step up; the rest of ``flips`` step down
-    down = flips ^ up
+    random = crypto.keystream_reader(rng.bytes(32))
     data = _data_values(out)
+    up = np.empty_like(flips)
+    for first, values in _value_chunks(data, len(flips)):
+        ends = _end_words(values)
+        last = first + len(ends)
+        np.bitwise_and(np.frombuffer(random(ends.nbytes), dtype=ends.dtype), ~ends,
+                       out=up[first:last])
+        ends &= low_bits[first:last]
+        up[first:last] |= ends
+    up &= flips  # the values that step up; the rest of ``flips`` step down
+    down = flips
+    down ^= up
     per_row = data.shape[1] * data.shape[2]
     rows = max(1, _CHUNK_BLOCKS * BLOCK // per_row)
     for top in range(0, data.shape[0], rows):
@@ -396,10 +395,12 @@ def _syndrome_tables(code: int) -> np.ndarray:
 def _band_syndromes(words: np.ndarray, sweep: int, code: int) -> np.ndarray:
     """Each group's syndrome for the band starting at ``sweep``: the XOR of the 1-based numbers
     of the band's sweeps whose value has its low bit set."""
-    window = (words >> np.uint64(sweep)) & np.uint64((1 << _hamming_span(code)) - 1)
+    span = _hamming_span(code)
     syndromes = np.zeros(len(words), dtype=np.uint8)
     for k, table in enumerate(_syndrome_tables(code)):
-        syndromes ^= table[((window >> np.uint64(8 * k)) & np.uint64(255)).astype(np.intp)]
+        window = words >> np.uint64(sweep + 8 * k)  # the band's bits 8k to 8k + 7
+        window &= np.uint64((1 << min(8, span - 8 * k)) - 1)
+        syndromes ^= table.take(window.astype(np.uint8))  # (take: faster than indexing)
     return syndromes
 
 
@@ -423,15 +424,17 @@ def _write_hamming(out: np.ndarray, carrier: Carrier, sequence: Order, data: byt
     for sweep, first, count in _bands(sequence, len(messages), code):
         band = _band_selection(columns, count)
         flip = _band_syndromes(words[band], sweep, code)
-        flip ^= messages[first : first + count][columns[band]]
+        flip ^= messages[first : first + count].take(columns[band])
         changed += int(np.count_nonzero(flip))
         # flip f (the band's f-th sweep, 1-based; 0: none) sets bit sweep + f - 1
         bit = np.zeros(1 << code, dtype=np.uint64)
         bit[1:] = np.uint64(1) << np.arange(sweep, sweep + _hamming_span(code), dtype=np.uint64)
         flips[band] |= bit.take(flip)
+    del words
     _swap_sweep_order(flips, bounds)
     spread = np.zeros(carrier.raw_blocks, dtype=flips.dtype)
     spread[blocks] = flips
+    del flips
     _apply_flips(out, carrier, spread, low_bits, rng)
     return changed
 
