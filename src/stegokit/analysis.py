@@ -221,18 +221,21 @@ def _end_window(distance: np.ndarray, ramp: int = _END_RAMP) -> np.ndarray:
     return x * x * (3.0 - 2.0 * x)
 
 
-def _group_weights() -> tuple[np.ndarray, np.ndarray]:
-    """RS: the end window at a group's mean, indexed by the sum of its 4 values (0..1020), and
-    the short edge window of a value (0..255)."""
-    total = np.arange(4 * 255 + 1)
-    values = np.arange(256)
-    return (
-        _end_window(np.minimum(total, 4 * 255 - total) / 4.0).astype(np.float32),
-        _end_window(np.minimum(values, 255 - values), _EDGE_RAMP).astype(np.float32),
-    )
+def _pair_weights(shift: int) -> tuple[np.ndarray, np.ndarray]:
+    """RS weights by LSB pair, for the flip that keeps the pairs {2q - shift, 2q + 1 - shift}
+    (shift 0: M's pairs {2k, 2k+1}; shift 1: -M's pairs {2k-1, 2k}), indexed by the pair
+    numbers q = (v + shift) >> 1: the end window at a group's mean pair midpoint (indexed by the
+    sum of its 4 pair numbers) and the short edge window of a pair (its value nearer an end)."""
+    pairs = np.arange(128 + shift)
+    ends = [np.clip(2 * pairs - shift + k, 0, 255) for k in (0, 1)]
+    edge = np.minimum(*(_end_window(np.minimum(v, 255 - v), _EDGE_RAMP) for v in ends))
+    midpoints = np.clip(2 * np.arange(4 * len(pairs) - 3) + 2 - 4 * shift, 0, 4 * 255)
+    mean = _end_window(np.minimum(midpoints, 4 * 255 - midpoints) / 4.0)
+    return mean.astype(np.float32), edge.astype(np.float32)
 
 
-_MEAN_WEIGHT, _EDGE_WEIGHT = _group_weights()
+#: For M (index 0) and for -M (index 1).
+_PAIR_WEIGHTS = (_pair_weights(0), _pair_weights(1))
 
 
 # --------------------------------------------------------------------------- RS analysis
@@ -270,14 +273,28 @@ def _regular_minus_singular(
     return float((np.sign(change) * weights).sum())
 
 
-def _rs_differences(groups: tuple[np.ndarray, ...], weights: np.ndarray) -> tuple[float, float]:
+def _rs_weights(groups: tuple[np.ndarray, ...], negative: bool) -> np.ndarray:
+    """Each group's weight for the statistics under M (or -M if negative): the end window at
+    its mean times the short edge window at its value nearest an end, both read off the LSB
+    pairs that this flip keeps, so that flipping a group leaves its weight as it was."""
+    pairs = tuple((values + 1) >> 1 if negative else values >> 1 for values in groups)
+    mean, edge = _PAIR_WEIGHTS[negative]
+    lowest = np.minimum(np.minimum(pairs[0], pairs[1]), np.minimum(pairs[2], pairs[3]))
+    highest = np.maximum(np.maximum(pairs[0], pairs[1]), np.maximum(pairs[2], pairs[3]))
+    return mean[pairs[0] + pairs[1] + pairs[2] + pairs[3]] * np.minimum(edge[lowest],
+                                                                       edge[highest])
+
+
+def _rs_differences(images: tuple[tuple[np.ndarray, ...], ...],
+                    negative: bool) -> tuple[float, ...]:
+    """Weighted R - S under M (or -M) for each of the images' groups, as fractions of the
+    weight, all with the weights of the first (the image analysed)."""
+    weights = _rs_weights(images[0], negative)
     total = float(weights.sum())
     if total == 0.0:
-        return 0.0, 0.0
-    return (
-        _regular_minus_singular(groups, weights, False) / total,
-        _regular_minus_singular(groups, weights, True) / total,
-    )
+        return (0.0,) * len(images)
+    return tuple(_regular_minus_singular(groups, weights, negative) / total
+                 for groups in images)
 
 
 def _rate_root(a: float, b: float, c: float) -> float:
@@ -350,20 +367,17 @@ def _per_channel(band_estimate, pixels: np.ndarray) -> np.ndarray:
 
 def _rs_band(channel: np.ndarray) -> float:
     groups = _group_columns(channel)
-    # A group weighs the end window at its mean value times the short edge window at its
-    # value nearest an end (so groups touching a clipped value drop out), in the image as it
-    # is; the flipped copy below keeps these weights. Both windows are smooth in the values,
-    # so that a flipped LSB changes a weight by little. (A weight by LSB pair {2k, 2k+1},
-    # which embedding could not change at all, steps at every pair boundary: the shifted flip
-    # -M crosses those steps and M does not, which biases R - S in dark and bright channels.
-    # The end window at the value nearest an end instead of the mean changes so fast in dark
-    # regions that rates near 1 read 0.05-0.1 low there.)
-    a, b, c, d = groups
-    lowest = np.minimum(np.minimum(a, b), np.minimum(c, d))
-    highest = np.maximum(np.maximum(a, b), np.maximum(c, d))
-    weights = _MEAN_WEIGHT[a + b + c + d] * np.minimum(_EDGE_WEIGHT[lowest], _EDGE_WEIGHT[highest])
-    d0, dn0 = _rs_differences(groups, weights)
-    d1, dn1 = _rs_differences(tuple(values ^ 1 for values in groups), weights)
+    # A group is weighted by how far its values are from 0 and 255 (the end window at its
+    # mean times a short edge window at its value nearest an end, so that groups touching a
+    # clipped value drop out), in the image as it is; its LSB-flipped copy keeps the weights.
+    # The windows are read off LSB pairs, for each flip its own: M's {2k, 2k+1} and -M's
+    # {2k-1, 2k}, so that neither flip ever changes the weight of the group it flips. (With
+    # weights by value, a flip moved a group's weight in a way tied to whether it smoothed the
+    # group, which read rate 1 as 0.94 in dark photos; with M's pairs for both flips, -M
+    # crossed every step of the weights, which biased dark and bright channels by 0.05-0.1.)
+    images = (groups, tuple(values ^ 1 for values in groups))
+    d0, d1 = _rs_differences(images, negative=False)
+    dn0, dn1 = _rs_differences(images, negative=True)
     return _rate_root(2.0 * (d1 + d0), dn0 - dn1 - d1 - 3.0 * d0, d0 - dn0)
 
 
