@@ -392,13 +392,16 @@ def _syndrome_tables(code: int) -> np.ndarray:
     return tables
 
 
-def _band_syndromes(words: np.ndarray, sweep: int, code: int) -> np.ndarray:
+def _band_syndromes(words: np.ndarray, sweep: int, code: int,
+                    scratch: np.ndarray | None = None) -> np.ndarray:
     """Each group's syndrome for the band starting at ``sweep``: the XOR of the 1-based numbers
-    of the band's sweeps whose value has its low bit set."""
+    of the band's sweeps whose value has its low bit set. ``scratch``: a uint64 buffer at
+    least as long as ``words`` to work in (fresh memory is slow to map on a large image)."""
     span = _hamming_span(code)
+    window = np.empty_like(words) if scratch is None else scratch[: len(words)]
     syndromes = np.zeros(len(words), dtype=np.uint8)
     for k, table in enumerate(_syndrome_tables(code)):
-        window = words >> np.uint64(sweep + 8 * k)  # the band's bits 8k to 8k + 7
+        np.right_shift(words, np.uint64(sweep + 8 * k), out=window)  # bits 8k to 8k + 7
         window &= np.uint64((1 << min(8, span - 8 * k)) - 1)
         syndromes ^= table.take(window.astype(np.uint8))  # (take: faster than indexing)
     return syndromes
@@ -420,16 +423,17 @@ def _write_hamming(out: np.ndarray, carrier: Carrier, sequence: Order, data: byt
     low_bits = _low_bit_words(out, carrier.raw_blocks)
     words = _sweep_words(low_bits, blocks, bounds)
     flips = np.zeros_like(words)  # sweep order: bit s set where sweep s's value changes
+    scratch = np.empty_like(words)
     changed = 0
     for sweep, first, count in _bands(sequence, len(messages), code):
         band = _band_selection(columns, count)
-        flip = _band_syndromes(words[band], sweep, code)
+        flip = _band_syndromes(words[band], sweep, code, scratch)
         flip ^= messages[first : first + count].take(columns[band])
         changed += int(np.count_nonzero(flip))
         # flip f (the band's f-th sweep, 1-based; 0: none) sets bit sweep + f - 1
         bit = np.zeros(1 << code, dtype=np.uint64)
         bit[1:] = np.uint64(1) << np.arange(sweep, sweep + _hamming_span(code), dtype=np.uint64)
-        flips[band] |= bit.take(flip)
+        flips[band] |= bit.take(flip, out=scratch[: len(flip)])
     del words
     _swap_sweep_order(flips, bounds)
     spread = np.zeros(carrier.raw_blocks, dtype=flips.dtype)
@@ -445,10 +449,11 @@ def _read_hamming(pixels: np.ndarray, carrier: Carrier, sequence: Order, size: i
     _, bounds, columns = sequence.offset_groups
     words = _sweep_words(_low_bit_words(pixels, carrier.raw_blocks),
                          _grouped_blocks(carrier, sequence), bounds)
+    scratch = np.empty_like(words)
     for sweep, first, count in _bands(sequence, len(messages), code):
         band = _band_selection(columns, count)
         messages[first : first + count][columns[band]] = \
-            _band_syndromes(words[band], sweep, code)
+            _band_syndromes(words[band], sweep, code, scratch)
     return _bytes(messages, code, size)
 
 
