@@ -21,10 +21,8 @@ class Servers:
         self.env, self.cwd = env, cwd
         self.running: dict[str, tuple[subprocess.Popen, object]] = {}
 
-    def __enter__(self) -> Servers:
-        return self
-
-    def __exit__(self, *exc) -> None:
+    def close(self) -> None:
+        """Stop every server (each ends when its stdin closes)."""
         for name in list(self.running):
             self._stop(name, kill=False)
 

@@ -78,7 +78,7 @@ class Matrix:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.servers.__exit__(*exc)
+        self.servers.close()
 
     def payload_file(self, size: str, case: str) -> Path:
         key = (size, case)

@@ -1,13 +1,12 @@
-"""Time one in-process API call of one tool in a process of its own; print the result as JSON.
+"""Time in-process API calls of one tool, each in a process of its own; results as JSON lines.
 
-    python -m benchmarks.compare.worker TOOL embed|extract COVER PAYLOAD STEGO
     python -m benchmarks.compare.worker --serve TOOL
 
-With ``--serve`` the worker imports the tool's modules once and then, for each job line
-(``op cover payload stego`` as JSON) on stdin, forks a child that runs the job and prints one
-result line. A forked child is what a fresh process is after those imports (its peak memory
-starts at the server's size, imports only), without paying for Python's start and the imports
-on every run (over half a second per run for most tools, seconds for invisible-watermark).
+The worker imports the tool's modules once and then, for each job line (``op cover payload
+stego`` as JSON) on stdin, forks a child that runs the job and prints one result line. A
+forked child is what a fresh process is after those imports (its peak memory starts at the
+server's size, imports only), without paying for Python's start and the imports on every run
+(over half a second per run for most tools, seconds for invisible-watermark).
 """
 
 from __future__ import annotations
@@ -71,7 +70,6 @@ def serve(name: str) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "--serve":
-        serve(sys.argv[2])
-    else:
-        print(json.dumps(main(*sys.argv[1:])))
+    if sys.argv[1:2] != ["--serve"] or len(sys.argv) != 3:
+        sys.exit("usage: python -m benchmarks.compare.worker --serve TOOL")
+    serve(sys.argv[2])

@@ -205,22 +205,17 @@ def _slots(byte_count: int, bits: int) -> int:
     return -(-byte_count * 8 // bits)
 
 
-def _random_steps(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A random ±1 step for each value, as uint8 (1, or 255 for -1 modulo 256); 0 and 1 step
-    up, 254 and 255 down, so that values in 1..254 stay there."""
-    random = np.frombuffer(rng.bytes(-(-values.size // 8)), dtype=np.uint8)
-    up = np.unpackbits(random, count=values.size).reshape(values.shape)
-    up |= values <= 1
-    up &= values < 254
-    up += up  # (numpy's uint8 shifts are slow)
-    up -= np.uint8(1)
-    return up
-
-
 def _write_flips(flat: np.ndarray, where: np.ndarray, rng: np.random.Generator) -> int:
-    """Flip the low bit of ``flat[where]`` by a random step (:func:`_random_steps`)."""
+    """Flip the low bit of ``flat[where]`` by a random ±1 step; 0 and 1 step up, 254 and 255
+    down, so that values in 1..254 stay there."""
     moved = flat[where]
-    moved += _random_steps(moved, rng)
+    random = np.frombuffer(rng.bytes(-(-moved.size // 8)), dtype=np.uint8)
+    up = np.unpackbits(random, count=moved.size)
+    up |= moved <= 1
+    up &= moved < 254
+    up += up  # 2 or 0 (numpy's uint8 shifts are slow)...
+    up -= np.uint8(1)  # ...then 1 or 255, that is -1 modulo 256
+    moved += up
     flat[where] = moved
     return len(moved)
 
@@ -393,12 +388,12 @@ def _syndrome_tables(code: int) -> np.ndarray:
 
 
 def _band_syndromes(words: np.ndarray, sweep: int, code: int,
-                    scratch: np.ndarray | None = None) -> np.ndarray:
+                    scratch: np.ndarray) -> np.ndarray:
     """Each group's syndrome for the band starting at ``sweep``: the XOR of the 1-based numbers
     of the band's sweeps whose value has its low bit set. ``scratch``: a uint64 buffer at
     least as long as ``words`` to work in (fresh memory is slow to map on a large image)."""
     span = _hamming_span(code)
-    window = np.empty_like(words) if scratch is None else scratch[: len(words)]
+    window = scratch[: len(words)]
     syndromes = np.zeros(len(words), dtype=np.uint8)
     for k, table in enumerate(_syndrome_tables(code)):
         np.right_shift(words, np.uint64(sweep + 8 * k), out=window)  # bits 8k to 8k + 7
