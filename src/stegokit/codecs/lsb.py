@@ -34,7 +34,8 @@ BITS = (1, 2, 3, 4)
 MAX_CODE = 6
 #: Blocks at the end of the values that hold the key block of an encrypted container.
 KEY_BLOCKS = math.ceil(crypto.KEY_BLOCK_SIZE * 8 / BLOCK)
-_CHUNK_BLOCKS = 1 << 16
+#: Blocks a chunked pass handles at a time (its buffers stay in cache).
+_CHUNK_BLOCKS = 1 << 15
 
 
 @dataclass(frozen=True)
@@ -169,21 +170,34 @@ class Carrier:
         return self.value_flat(np.arange(start, start + crypto.KEY_BLOCK_SIZE * 8))
 
 
+def _symbol_spans(bits: int):
+    """``(i, byte, shift)`` for the eight ``bits``-wide symbols of a ``bits``-byte group:
+    symbol ``i`` is bits ``shift`` to ``shift + bits - 1`` (from the low end) of the 16-bit
+    big-endian window starting at ``byte``."""
+    for i in range(8):
+        byte, skip = divmod(i * bits, 8)
+        yield i, byte, 16 - skip - bits
+
+
 def _symbols(data: bytes, bits: int) -> np.ndarray:
     """Split bytes into ``bits``-wide symbols, MSB first, zero-padded at the end."""
     raw = np.frombuffer(data, dtype=np.uint8)
     if bits == 1:
         return np.unpackbits(raw)
-    # ``bits`` bytes hold eight symbols: read them as one big-endian integer, then shift.
+    # ``bits`` bytes hold eight symbols; a spare zero byte closes every group's last window
     padded = np.zeros(-(-len(raw) // bits) * bits, dtype=np.uint8)
     padded[: len(raw)] = raw
-    groups = np.zeros((len(padded) // bits, 8), dtype=np.uint8)
-    groups[:, 8 - bits :] = padded.reshape(-1, bits)
-    words = groups.view(">u8").ravel().astype(np.uint64)
-    symbols = np.empty((len(words), 8), dtype=np.uint8)
-    mask = np.uint64((1 << bits) - 1)
-    for i in range(8):
-        symbols[:, i] = (words >> np.uint64(bits * (7 - i))) & mask
+    groups = np.zeros((len(padded) // bits, bits + 1), dtype=np.uint8)
+    groups[:, :bits] = padded.reshape(-1, bits)
+    symbols = np.empty((len(groups), 8), dtype=np.uint8)
+    mask = np.uint16((1 << bits) - 1)
+    for i, byte, shift in _symbol_spans(bits):
+        window = groups[:, byte].astype(np.uint16)
+        window <<= 8
+        window |= groups[:, byte + 1]
+        window >>= shift
+        window &= mask
+        symbols[:, i] = window
     return symbols.reshape(-1)[: _slots(len(raw), bits)]
 
 
@@ -192,13 +206,15 @@ def _bytes(symbols: np.ndarray, bits: int, size: int) -> bytes:
     if bits == 1:
         return np.packbits(symbols[: size * 8]).tobytes()
     count = _slots(size, bits)
-    padded = np.zeros(-(-count // 8) * 8, dtype=np.uint64)
-    padded[:count] = symbols[:count]
-    eights = padded.reshape(-1, 8)
-    words = np.zeros(len(eights), dtype=np.uint64)
-    for i in range(8):
-        words |= eights[:, i] << np.uint64(bits * (7 - i))
-    return words.astype(">u8").view(np.uint8).reshape(-1, 8)[:, 8 - bits :].tobytes()[:size]
+    padded = np.zeros((-(-count // 8), 8), dtype=np.uint8)
+    padded.reshape(-1)[:count] = symbols[:count]
+    groups = np.zeros((len(padded), bits + 1), dtype=np.uint8)
+    for i, byte, shift in _symbol_spans(bits):
+        window = padded[:, i].astype(np.uint16)
+        window <<= shift
+        groups[:, byte] |= (window >> 8).astype(np.uint8)
+        groups[:, byte + 1] |= window.astype(np.uint8)  # (the low byte)
+    return groups[:, :bits].tobytes()[:size]
 
 
 def _slots(byte_count: int, bits: int) -> int:
@@ -269,12 +285,31 @@ def _hamming_capacity(blocks: int, code: int) -> int:
     return (BLOCK - 1) // _hamming_span(code) * blocks
 
 
-def _bands(sequence: Order, groups: int, code: int):
-    """``(first sweep, first group, group count)`` of each band of groups."""
-    span = _hamming_span(code)
-    for band in range(-(-groups // sequence.blocks)):
-        first = band * sequence.blocks
-        yield 1 + band * span, first, min(sequence.blocks, groups - first)
+def _bands(sequence: Order, groups: int, code: int) -> list[tuple[int, int]]:
+    """``(first sweep, group count)`` of each band of groups (band ``b`` holds groups
+    ``b * blocks`` on, group ``b * blocks + k`` in column ``k``)."""
+    span, blocks = _hamming_span(code), sequence.blocks
+    return [(1 + band * span, min(blocks, groups - band * blocks))
+            for band in range(-(-groups // blocks))]
+
+
+def _to_block_order(symbols: np.ndarray, sequence: Order) -> np.ndarray:
+    """One row per band: entry ``c`` of row ``b`` is the symbol of block ``c``'s group in band
+    ``b`` (``symbols[b * blocks + column[c]]``; 0 past the last symbol)."""
+    padded = np.zeros((-(-len(symbols) // sequence.blocks), sequence.blocks), dtype=np.uint8)
+    padded.reshape(-1)[: len(symbols)] = symbols
+    ordered = np.empty_like(padded)
+    for row, band in zip(ordered, padded, strict=True):  # a band at a time: it stays in cache
+        band.take(sequence.column, out=row)
+    return ordered
+
+
+def _from_block_order(ordered: np.ndarray, sequence: Order, count: int) -> np.ndarray:
+    """Inverse of :func:`_to_block_order`: the first ``count`` symbols."""
+    symbols = np.empty_like(ordered)
+    for row, band in zip(ordered, symbols, strict=True):
+        band[sequence.column] = row
+    return symbols.reshape(-1)[:count]
 
 
 #: ``(shift, mask)``: exchanging the bits under ``mask`` with those ``shift`` above moves bit
@@ -284,26 +319,29 @@ _XOR_STAGES = tuple((np.uint64(1 << k), np.uint64(mask)) for k, mask in enumerat
     0x00FF00FF00FF00FF, 0x0000FFFF0000FFFF, 0x00000000FFFFFFFF)))
 
 
-def _swap_sweep_order(words: np.ndarray, bounds: np.ndarray) -> None:
+def _swap_masks(keys: np.ndarray) -> list[np.ndarray]:
+    """For :func:`_swap_sweep_order`: per stage, each block's stage mask where its offset key
+    has the stage's bit, else 0."""
+    masks = []
+    for k, (_, mask) in enumerate(_XOR_STAGES):
+        chosen = np.negative((keys >> k & 1).astype(np.uint64))  # all ones where bit k is set
+        chosen &= mask
+        masks.append(chosen)
+    return masks
+
+
+def _swap_sweep_order(words: np.ndarray, masks: list[np.ndarray]) -> None:
     """Reorder the 64 bits of each block's word, in place, between value order (bit ``i``: the
-    block's value ``i``) and sweep order (bit ``s``: the value sweep ``s`` visits, ``s ^ key``).
-    ``words`` are grouped by offset key, key ``k`` at ``bounds[k]:bounds[k + 1]``
-    (:attr:`Order.offset_groups`). The exchange is its own inverse, so it goes either way."""
-    for key in range(1, BLOCK):  # the blocks with offset key: bit s moves to bit s ^ key
-        run = words[bounds[key] : bounds[key + 1]]
-        for k, (shift, mask) in enumerate(_XOR_STAGES):
-            if key >> k & 1:
-                high = run & mask
-                high <<= shift
-                run >>= shift
-                run &= mask
-                run |= high
-
-
-def _grouped_blocks(carrier: Carrier, sequence: Order) -> np.ndarray:
-    """The image blocks of the carrier, grouped by offset key as ``sequence.offset_groups``."""
-    grouped = sequence.offset_groups[0]
-    return grouped if carrier.contiguous else carrier.blocks.take(grouped)
+    block's value ``i``) and sweep order (bit ``s``: the value sweep ``s`` visits, ``s ^ key``),
+    ``masks`` being :func:`_swap_masks` of the blocks' offset keys. The exchange is its own
+    inverse, so it goes either way."""
+    for (shift, _), mask in zip(_XOR_STAGES, masks, strict=True):
+        delta = words >> shift  # a delta swap: exchange the bits under mask with those above
+        delta ^= words
+        delta &= mask
+        words ^= delta
+        delta <<= shift
+        words ^= delta
 
 
 def _low_bit_words(pixels: np.ndarray, blocks: int) -> np.ndarray:
@@ -316,27 +354,36 @@ def _low_bit_words(pixels: np.ndarray, blocks: int) -> np.ndarray:
     return words
 
 
-def _sweep_words(low_bits: np.ndarray, blocks: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """The low-bit words of image blocks ``blocks`` (:func:`_grouped_blocks`) in sweep order:
-    bit ``s`` is the low bit of the value that sweep ``s`` visits in the block."""
-    words = low_bits.take(blocks)
-    _swap_sweep_order(words, bounds)
-    return words
+def _sweep_chunks(low_bits: np.ndarray, carrier: Carrier, sequence: Order):
+    """The carrier's blocks a chunk at a time, as ``(part, image blocks, masks, words)``: the
+    slice of the carrier, where its blocks are in the image (a slice too when the carrier is
+    contiguous), their :func:`_swap_masks`, and their low-bit words (``low_bits``: the image's
+    :func:`_low_bit_words`) in sweep order."""
+    for first in range(0, carrier.size, _CHUNK_BLOCKS):
+        part = slice(first, min(first + _CHUNK_BLOCKS, carrier.size))
+        if carrier.contiguous:
+            image, words = part, low_bits[part].copy()
+        else:
+            image = carrier.blocks[part]
+            words = low_bits.take(image)
+        masks = _swap_masks(sequence.offset[part])
+        _swap_sweep_order(words, masks)
+        yield part, image, masks, words
 
 
 def _apply_flips(out: np.ndarray, carrier: Carrier, flips: np.ndarray, low_bits: np.ndarray,
                  rng: np.random.Generator) -> None:
     """Flip, by a random ±1 step as :func:`_write_flips` does, the low bit of every value whose
-    bit is set in ``flips`` (a value-order word per image block, overwritten; ``low_bits``:
-    the image's :func:`_low_bit_words`).
+    bit is set in ``flips`` (a value-order word per image block; ``low_bits``: the image's
+    :func:`_low_bit_words`; both are overwritten).
 
     When many blocks change, the signs are drawn as words too (a random bit per value, forced
     up at 1 and down at 254), split into an "add 1" and a "subtract 1" word per block, and the
     image is rewritten chunk by chunk in memory order; when few blocks change, the values are
     written one by one.
     """
-    touched = np.flatnonzero(flips)
-    if len(touched) < carrier.size // 16:
+    if np.count_nonzero(flips) < carrier.size // 16:
+        touched = np.flatnonzero(flips)
         ones = np.unpackbits(flips[touched].view(np.uint8), bitorder="little")
         row, offset = np.divmod(np.flatnonzero(ones), BLOCK)
         _write_flips(out.reshape(-1), carrier.value_flat(touched[row] * BLOCK + offset), rng)
@@ -346,14 +393,13 @@ def _apply_flips(out: np.ndarray, carrier: Carrier, flips: np.ndarray, low_bits:
     # the end values are 1 (odd: only up) and 254 (even: only down)
     random = crypto.keystream_reader(rng.bytes(32))
     data = _data_values(out)
-    up = np.empty_like(flips)
+    up = low_bits  # each chunk's low bits are read before its signs replace them
     for first, values in _value_chunks(data, len(flips)):
         ends = _end_words(values)
-        last = first + len(ends)
-        np.bitwise_and(np.frombuffer(random(ends.nbytes), dtype=ends.dtype), ~ends,
-                       out=up[first:last])
-        ends &= low_bits[first:last]
-        up[first:last] |= ends
+        chunk = up[first : first + len(ends)]
+        forced_up = ends & chunk
+        np.bitwise_and(np.frombuffer(random(ends.nbytes), dtype=ends.dtype), ~ends, out=chunk)
+        chunk |= forced_up
     up &= flips  # the values that step up; the rest of ``flips`` step down
     down = flips
     down ^= up
@@ -387,69 +433,72 @@ def _syndrome_tables(code: int) -> np.ndarray:
     return tables
 
 
-def _band_syndromes(words: np.ndarray, sweep: int, code: int,
-                    scratch: np.ndarray) -> np.ndarray:
+def _band_syndromes(words: np.ndarray, sweep: int, code: int) -> np.ndarray:
     """Each group's syndrome for the band starting at ``sweep``: the XOR of the 1-based numbers
-    of the band's sweeps whose value has its low bit set. ``scratch``: a uint64 buffer at
-    least as long as ``words`` to work in (fresh memory is slow to map on a large image)."""
+    of the band's sweeps whose value has its low bit set."""
     span = _hamming_span(code)
-    window = scratch[: len(words)]
     syndromes = np.zeros(len(words), dtype=np.uint8)
     for k, table in enumerate(_syndrome_tables(code)):
-        np.right_shift(words, np.uint64(sweep + 8 * k), out=window)  # bits 8k to 8k + 7
+        window = words >> np.uint64(sweep + 8 * k)  # bits 8k to 8k + 7
         window &= np.uint64((1 << min(8, span - 8 * k)) - 1)
         syndromes ^= table.take(window.astype(np.uint8))  # (take: faster than indexing)
     return syndromes
 
 
-def _band_selection(columns: np.ndarray, count: int) -> np.ndarray | slice:
-    """Where in grouped order the blocks of a band of ``count`` columns are (all for a full
-    band)."""
-    return slice(None) if count == len(columns) else np.flatnonzero(columns < count)
+def _flip_words(sweep: int, code: int) -> np.ndarray:
+    """Sweep-order words by flip: flip ``f`` (the band's ``f``-th sweep, 1-based; 0: none)
+    sets bit ``sweep + f - 1``."""
+    words = np.zeros(1 << code, dtype=np.uint64)
+    words[1:] = np.uint64(1) << np.arange(sweep, sweep + _hamming_span(code), dtype=np.uint64)
+    return words
 
 
 def _write_hamming(out: np.ndarray, carrier: Carrier, sequence: Order, data: bytes,
                    code: int, rng: np.random.Generator) -> int:
     """Matrix embedding: ``code`` bits per group of ``2**code - 1`` values (one per sweep of a
     band, same column), with at most one ±1 change per group."""
-    messages = _symbols(data, code)
-    _, bounds, columns = sequence.offset_groups
-    blocks = _grouped_blocks(carrier, sequence)
     low_bits = _low_bit_words(out, carrier.raw_blocks)
-    words = _sweep_words(low_bits, blocks, bounds)
-    flips = np.zeros_like(words)  # sweep order: bit s set where sweep s's value changes
-    scratch = np.empty_like(words)
-    changed = 0
-    for sweep, first, count in _bands(sequence, len(messages), code):
-        band = _band_selection(columns, count)
-        flip = _band_syndromes(words[band], sweep, code, scratch)
-        flip ^= messages[first : first + count].take(columns[band])
-        changed += int(np.count_nonzero(flip))
-        # flip f (the band's f-th sweep, 1-based; 0: none) sets bit sweep + f - 1
-        bit = np.zeros(1 << code, dtype=np.uint64)
-        bit[1:] = np.uint64(1) << np.arange(sweep, sweep + _hamming_span(code), dtype=np.uint64)
-        flips[band] |= bit.take(flip, out=scratch[: len(flip)])
-    del words
-    _swap_sweep_order(flips, bounds)
-    spread = np.zeros(carrier.raw_blocks, dtype=flips.dtype)
-    spread[blocks] = flips
-    del flips
-    _apply_flips(out, carrier, spread, low_bits, rng)
+    flips, changed = _hamming_flips(low_bits, carrier, sequence, _symbols(data, code), code)
+    _apply_flips(out, carrier, flips, low_bits, rng)
     return changed
+
+
+def _hamming_flips(low_bits: np.ndarray, carrier: Carrier, sequence: Order,
+                   messages: np.ndarray, code: int) -> tuple[np.ndarray, int]:
+    """The values to flip so that each group's syndrome is its message: value-order words
+    (bit ``i`` set where the block's value ``i`` changes), and how many."""
+    flips = np.zeros_like(low_bits)
+    if not len(messages):
+        return flips, 0
+    bands = _bands(sequence, len(messages), code)
+    wanted = _to_block_order(messages, sequence)
+    flip_words = [_flip_words(sweep, code) for sweep, _ in bands]
+    in_last_band = sequence.column < bands[-1][1]  # (a partial band leaves the rest alone)
+    changed = 0
+    for part, image, masks, words in _sweep_chunks(low_bits, carrier, sequence):
+        found = np.zeros_like(words)  # sweep order
+        for (sweep, count), wants, sets in zip(bands, wanted, flip_words, strict=True):
+            flip = _band_syndromes(words, sweep, code)
+            flip ^= wants[part]
+            if count < sequence.blocks:
+                flip *= in_last_band[part]
+            changed += int(np.count_nonzero(flip))
+            found |= sets.take(flip)
+        _swap_sweep_order(found, masks)
+        flips[image] = found
+    return flips, changed
 
 
 def _read_hamming(pixels: np.ndarray, carrier: Carrier, sequence: Order, size: int,
                   code: int) -> bytes:
-    messages = np.empty(_slots(size, code), dtype=np.uint8)
-    _, bounds, columns = sequence.offset_groups
-    words = _sweep_words(_low_bit_words(pixels, carrier.raw_blocks),
-                         _grouped_blocks(carrier, sequence), bounds)
-    scratch = np.empty_like(words)
-    for sweep, first, count in _bands(sequence, len(messages), code):
-        band = _band_selection(columns, count)
-        messages[first : first + count][columns[band]] = \
-            _band_syndromes(words[band], sweep, code, scratch)
-    return _bytes(messages, code, size)
+    count = _slots(size, code)
+    bands = _bands(sequence, count, code)
+    found = np.empty((len(bands), sequence.blocks), dtype=np.uint8)  # block order
+    low_bits = _low_bit_words(pixels, carrier.raw_blocks)
+    for part, _, _, words in _sweep_chunks(low_bits, carrier, sequence):
+        for (sweep, _), band_found in zip(bands, found, strict=True):
+            band_found[part] = _band_syndromes(words, sweep, code)
+    return _bytes(_from_block_order(found, sequence, count), code, size)
 
 
 def layout_param(bits: int, code: int = 0) -> int:
