@@ -1,0 +1,63 @@
+"""Stego images written by an earlier version still read back (tests/vectors/stego_v1/).
+
+Each image is a committed output of ``make_stego_vectors.py``: a layout (bit depth, matrix
+code, channel mode, encryption, hide-image mode) whose reading must never change within
+format v1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+import stegokit
+from stegokit.errors import AuthenticationError
+
+HERE = Path(__file__).parent / "vectors"
+VECTORS = json.loads((HERE / "stego_v1.json").read_text())
+
+
+def _unlock(entry: dict) -> dict:
+    unlock = dict(entry["unlock"])
+    if "private_key_hex" in unlock:
+        return {"private_key": bytes.fromhex(unlock.pop("private_key_hex"))}
+    return unlock
+
+
+def test_the_vectors_cover_every_layout():
+    params = {entry["param"] for entry in VECTORS if entry["kind"] == "lsb"}
+    bits, codes = {param & 15 for param in params}, {param >> 4 for param in params}
+    assert bits == {1, 2, 3, 4} and {0, 2, 3, 6} <= codes
+    assert {entry["mode"] for entry in VECTORS if entry["kind"] == "image"} == \
+        {"lossless", "planes"}
+
+
+@pytest.mark.parametrize("entry", [e for e in VECTORS if e["kind"] == "lsb"],
+                         ids=lambda e: e["file"])
+def test_lsb_vectors_read_back(entry):
+    found = stegokit.extract_text(HERE / "stego_v1" / entry["file"], **_unlock(entry))
+    assert found.payload.kind == entry["payload_kind"] and found.payload.name == entry["name"]
+    assert len(found.payload.data) == entry["size"]
+    assert hashlib.sha256(found.payload.data).hexdigest() == entry["sha256"]
+    assert found.encrypted == bool(entry["unlock"])
+
+
+@pytest.mark.parametrize("entry", [e for e in VECTORS if e["kind"] == "image"],
+                         ids=lambda e: e["file"])
+def test_hidden_image_vectors_read_back(entry):
+    revealed = stegokit.reveal_image(HERE / "stego_v1" / entry["file"], **_unlock(entry))
+    assert (revealed.mode, revealed.bits, revealed.k) == (entry["mode"], entry["bits"],
+                                                         entry["k"])
+    assert hashlib.sha256(revealed.pixels.tobytes()).hexdigest() == entry["sha256"]
+
+
+@pytest.mark.parametrize("entry", [e for e in VECTORS if e["unlock"]], ids=lambda e: e["file"])
+def test_encrypted_vectors_refuse_a_wrong_secret(entry):
+    wrong = ({"private_key": bytes(32)} if "private_key_hex" in entry["unlock"]
+             else {"passphrase": "wrong"})
+    read = stegokit.extract_text if entry["kind"] == "lsb" else stegokit.reveal_image
+    with pytest.raises(AuthenticationError):
+        read(HERE / "stego_v1" / entry["file"], **wrong)

@@ -1,0 +1,109 @@
+"""Write stego_v1/, stego images in every LSB and hide-image layout, with stego_v1.json.
+
+Run from the repository root: ``python tests/vectors/make_stego_vectors.py``. The images are
+committed: tests/test_stego_vectors.py reads them with the current code, so a change that
+would leave images written by an earlier version unreadable fails there. Regenerate only
+when the format's version changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+from skimage import data as skdata
+
+import stegokit
+from stegokit import crypto, images
+from stegokit.api import make_unlock
+from stegokit.codecs import lsb
+
+HERE = Path(__file__).parent
+OUT = HERE / "stego_v1"
+CHEAP = crypto.KdfParams(log2_memory_kib=13, iterations=1, lanes=1)
+RECIPIENT_PRIVATE = bytes.fromhex(
+    "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")
+
+
+def _covers() -> dict[str, np.ndarray]:
+    rgb = skdata.astronaut()[40:136, 180:276]  # 96 x 96, a face and a dark background
+    alpha = np.random.default_rng(7).integers(0, 256, size=(*rgb.shape[:2], 1), dtype=np.uint8)
+    grey = rgb.mean(axis=2, keepdims=True).astype(np.uint8)
+    return {"RGB": rgb, "RGBA": np.concatenate([rgb, alpha], 2), "L": grey,
+            "LA": np.concatenate([grey, alpha], 2)}
+
+
+def _random(size: int, seed: int) -> bytes:
+    return np.random.default_rng(seed).bytes(size)
+
+
+def _lsb_cases(covers: dict[str, np.ndarray]):
+    """``(name, cover, message, options, extract options)`` for each LSB layout."""
+    room = lsb.capacity(covers["RGB"], 1, encrypted=False, name="full.bin")
+    text = "v1 stego vector: ünïcödé, 中文, עברית, 🙂"
+    return [
+        ("text-1bit-code6", "RGB", text, {}, {}),
+        ("file-1bit-code3", "RGB", _random(room // 4, 1), {"filename": "quarter.bin"}, {}),
+        ("file-1bit-code2", "RGB", _random(room // 2, 2), {"filename": "half.bin"}, {}),
+        ("file-1bit-full", "RGB", _random(room, 3), {"filename": "full.bin"}, {}),
+        ("text-2bits", "RGB", text, {"bits": 2}, {}),
+        ("file-3bits", "RGB", _random(2000, 4), {"bits": 3, "filename": "a.bin"}, {}),
+        ("file-4bits", "RGB", _random(4000, 5), {"bits": 4, "filename": "b.bin"}, {}),
+        ("text-rgba", "RGBA", text, {}, {}),
+        ("text-grey", "L", text, {}, {}),
+        ("text-grey-alpha-2bits", "LA", text, {"bits": 2}, {}),
+        ("text-passphrase", "RGB", text, {"passphrase": "correct horse", "kdf": CHEAP},
+         {"passphrase": "correct horse"}),
+        ("file-passphrase-2bits", "RGB", _random(3000, 6),
+         {"bits": 2, "filename": "c.bin", "passphrase": "battery staple", "kdf": CHEAP},
+         {"passphrase": "battery staple"}),
+        ("text-recipient", "RGB", text,
+         {"recipient": crypto.public_key_of(RECIPIENT_PRIVATE)},
+         {"private_key_hex": RECIPIENT_PRIVATE.hex()}),
+    ]
+
+
+def _hide_cases():
+    secret = skdata.coffee()[::16, ::16]  # 25 x 38
+    return [
+        ("image-lossless", secret, {"mode": "lossless"}, {}),
+        ("image-planes", secret, {"mode": "planes", "bits": 3}, {}),
+        ("image-planes-passphrase", secret,
+         {"mode": "planes", "bits": 4, "passphrase": "pass", "kdf": CHEAP},
+         {"passphrase": "pass"}),
+    ]
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    covers = _covers()
+    entries = []
+    for seed, (name, mode, message, options, unlock) in enumerate(_lsb_cases(covers)):
+        stegokit.embed_text(covers[mode], message, rng=seed, **options).save(
+            OUT / f"{name}.png", force=True)
+        found = lsb.extract(images.load(OUT / f"{name}.png").pixels,
+                            unlock=make_unlock(**_unlock(unlock)))
+        entries.append({"file": f"{name}.png", "kind": "lsb", "unlock": unlock,
+                        "param": found.param, "payload_kind": found.payload.kind,
+                        "name": found.payload.name, "size": len(found.payload.data),
+                        "sha256": hashlib.sha256(found.payload.data).hexdigest()})
+    for seed, (name, secret, options, unlock) in enumerate(_hide_cases()):
+        result = stegokit.hide_image(covers["RGB"], secret, rng=seed, **options)
+        result.save(OUT / f"{name}.png", force=True)
+        revealed = stegokit.reveal_image(OUT / f"{name}.png", **_unlock(unlock))
+        entries.append({"file": f"{name}.png", "kind": "image", "unlock": unlock,
+                        "mode": revealed.mode, "bits": revealed.bits, "k": revealed.k,
+                        "sha256": hashlib.sha256(revealed.pixels.tobytes()).hexdigest()})
+    (HERE / "stego_v1.json").write_text(json.dumps(entries, indent=1) + "\n")
+
+
+def _unlock(unlock: dict) -> dict:
+    if "private_key_hex" in unlock:
+        return {"private_key": bytes.fromhex(unlock["private_key_hex"])}
+    return unlock
+
+
+if __name__ == "__main__":
+    main()
