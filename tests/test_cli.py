@@ -185,6 +185,15 @@ def test_help_teaches():
     assert "Example" in result.stdout and "--passphrase" in result.stdout
 
 
+def test_help_paragraphs_reflow_and_list_the_exit_codes():
+    wide = {"COLUMNS": "200"}
+    # a paragraph that spans two lines of the docstring comes out as one line when wide
+    assert "(AES-256-CBC + HMAC-SHA256, key from Argon2id)" in \
+        run("embed-text", "--help", env=wide).stdout
+    assert "Exit codes: 0 success, 1 error, 2 usage, 3 no hidden message, 4 authentication " \
+        "failed." in run("--help", env=wide).stdout
+
+
 def test_console_script_in_a_subprocess(tmp_path, cover_png):
     """The installed entry point (or python -m stegokit) really runs."""
     out = tmp_path / "sub.png"

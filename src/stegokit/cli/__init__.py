@@ -52,8 +52,8 @@ class _Guarded(TyperGroup):
 app = typer.Typer(
     cls=_Guarded,
     name="stegokit",
-    help="Hide text, files and images inside images, and find them again.",
     no_args_is_help=True,
+    rich_markup_mode="markdown",  # help paragraphs reflow to the terminal's width
     pretty_exceptions_show_locals=False,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},

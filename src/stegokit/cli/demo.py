@@ -30,8 +30,10 @@ def demo(
         "--keep", help="Keep the files made by the demo in this folder.",
         file_okay=False)] = None,
 ) -> None:
-    """Hide and recover a message in a bundled photo (plain, encrypted, and through JPEG with
-    the neural codec), showing each step."""
+    """Hide and recover a message in a bundled photo, showing each step.
+
+    Three round trips: plain, encrypted with a passphrase, and through JPEG with the neural
+    codec."""
     from .. import api
 
     cover = sample_path()
