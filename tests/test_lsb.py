@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import stegokit
+from stegokit import metrics
 from stegokit.errors import AuthenticationError, CapacityError, NoPayloadError
 
 MODES = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
@@ -112,6 +113,18 @@ def test_psnr_targets_on_a_megapixel_photo():
     full = stegokit.embed_text(big, np.random.default_rng(0).bytes(
         stegokit.capacity(big).lsb[1]), rng=0)
     assert full.psnr >= 51
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize("bits", [1, 2, 3, 4])
+@pytest.mark.parametrize("fill", [0.0, 0.02, 0.3, 1.0])
+def test_reported_psnr_and_changes_match_the_images(mode, bits, fill, cheap_kdf):
+    pixels = cover(mode)
+    size = int(stegokit.capacity(pixels).lsb[bits] * fill)
+    result = stegokit.embed_text(pixels, np.random.default_rng(3).bytes(size), rng=4, bits=bits,
+                                 passphrase="pw" if fill == 0.3 else None)
+    assert result.changed == np.count_nonzero(result.pixels != pixels)
+    assert result.psnr == pytest.approx(metrics.psnr(pixels, result.pixels), rel=1e-9)
 
 
 def test_one_bit_embedding_changes_values_by_one_at_most():

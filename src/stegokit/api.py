@@ -18,7 +18,7 @@ from .codecs import lsb
 from .container import Payload
 from .errors import CapacityError, InputError, NoPayloadError
 from .images import Picture
-from .metrics import psnr
+from .metrics import psnr, psnr_of_unit_steps
 
 
 @dataclass(frozen=True)
@@ -266,6 +266,9 @@ def embed_text(
     notes = _rate_checks(rate, len(data), stealth, bits)
     pixels, changed = lsb.embed(picture.pixels, data, bits=bits, code=code,
                                 keys=lock[1] if lock else None, rng=rng, carrier=carrier)
+    # at 1 bit every changed value moved by exactly 1: no need to compare the images
+    quality = (psnr_of_unit_steps(changed, pixels.size) if bits == 1
+               else psnr(picture.pixels, pixels))
     return EmbedResult(
         picture=picture.with_pixels(pixels),
         method="lsb",
@@ -274,7 +277,7 @@ def embed_text(
         stored_bytes=len(data),
         capacity=carrier.capacity(payload.name),
         changed=changed,
-        psnr=psnr(picture.pixels, pixels),
+        psnr=quality,
         rate=rate,
         notices=picture.notices + notes,
     )
