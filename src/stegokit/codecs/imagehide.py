@@ -180,7 +180,7 @@ def nibble_symbols(pixels: np.ndarray) -> np.ndarray:
 def nibble_pixels(symbols: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
     """Inverse of :func:`nibble_symbols`: shape ``shape``, uint8."""
     pairs = symbols.reshape(-1, 2)
-    return ((pairs[:, 0] << np.uint8(4)) | pairs[:, 1]).reshape(shape)
+    return (pairs[:, 0] * np.uint8(16) | pairs[:, 1]).reshape(shape)  # (* 16: faster than <<)
 
 
 # --- the stream's layout ---------------------------------------------------------------------
@@ -345,7 +345,7 @@ def embed_stream(pixels: np.ndarray, secret: np.ndarray, *, mode: str, k: int = 
         symbols = masked[index]
         head = index < extra.size
         if head.any():
-            symbols[head] |= extra[index[head]] << np.uint8(depth)
+            symbols[head] |= extra[index[head]] * np.uint8(1 << depth)  # (<< depth)
             changed += lsb.write_symbols(flat, layout.flat(where[head]), symbols[head],
                                          depth + 1, rng)
             where, symbols = where[~head], symbols[~head]

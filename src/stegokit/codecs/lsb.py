@@ -193,7 +193,7 @@ def _symbols(data: bytes, bits: int) -> np.ndarray:
     mask = np.uint16((1 << bits) - 1)
     for i, byte, shift in _symbol_spans(bits):
         window = groups[:, byte].astype(np.uint16)
-        window <<= 8
+        window *= np.uint16(256)  # (window << 8: NumPy's left shifts are slow)
         window |= groups[:, byte + 1]
         window >>= shift
         window &= mask
@@ -211,7 +211,7 @@ def _bytes(symbols: np.ndarray, bits: int, size: int) -> bytes:
     groups = np.zeros((len(padded), bits + 1), dtype=np.uint8)
     for i, byte, shift in _symbol_spans(bits):
         window = padded[:, i].astype(np.uint16)
-        window <<= shift
+        window *= np.uint16(1 << shift)  # (window << shift)
         groups[:, byte] |= (window >> 8).astype(np.uint8)
         groups[:, byte + 1] |= window.astype(np.uint8)  # (the low byte)
     return groups[:, :bits].tobytes()[:size]
@@ -312,18 +312,20 @@ def _from_block_order(ordered: np.ndarray, sequence: Order, count: int) -> np.nd
     return symbols.reshape(-1)[:count]
 
 
-#: ``(shift, mask)``: exchanging the bits under ``mask`` with those ``shift`` above moves bit
-#: ``s`` to ``s ^ shift`` (``mask``: the positions whose bit ``shift`` is 0).
-_XOR_STAGES = tuple((np.uint64(1 << k), np.uint64(mask)) for k, mask in enumerate((
-    0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F,
-    0x00FF00FF00FF00FF, 0x0000FFFF0000FFFF, 0x00000000FFFFFFFF)))
+#: ``(shift, 2**shift, mask)``: exchanging the bits under ``mask`` with those ``shift`` above
+#: moves bit ``s`` to ``s ^ shift`` (``mask``: the positions whose bit ``shift`` is 0). Left
+#: shifts are done as multiplications by ``2**shift``: NumPy's are several times slower.
+_XOR_STAGES = tuple((np.uint64(1 << k), np.uint64(1 << (1 << k)), np.uint64(mask))
+                    for k, mask in enumerate((
+                        0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F,
+                        0x00FF00FF00FF00FF, 0x0000FFFF0000FFFF, 0x00000000FFFFFFFF)))
 
 
 def _swap_masks(keys: np.ndarray) -> list[np.ndarray]:
     """For :func:`_swap_sweep_order`: per stage, each block's stage mask where its offset key
     has the stage's bit, else 0."""
     masks = []
-    for k, (_, mask) in enumerate(_XOR_STAGES):
+    for k, (_, _, mask) in enumerate(_XOR_STAGES):
         chosen = np.negative((keys >> k & 1).astype(np.uint64))  # all ones where bit k is set
         chosen &= mask
         masks.append(chosen)
@@ -335,12 +337,12 @@ def _swap_sweep_order(words: np.ndarray, masks: list[np.ndarray]) -> None:
     block's value ``i``) and sweep order (bit ``s``: the value sweep ``s`` visits, ``s ^ key``),
     ``masks`` being :func:`_swap_masks` of the blocks' offset keys. The exchange is its own
     inverse, so it goes either way."""
-    for (shift, _), mask in zip(_XOR_STAGES, masks, strict=True):
+    for (shift, scale, _), mask in zip(_XOR_STAGES, masks, strict=True):
         delta = words >> shift  # a delta swap: exchange the bits under mask with those above
         delta ^= words
         delta &= mask
         words ^= delta
-        delta <<= shift
+        delta *= scale  # (delta << shift)
         words ^= delta
 
 

@@ -60,7 +60,7 @@ def _feistel_permutation(size: int, stream: bytes) -> np.ndarray:
             # the indices are in range: "clip" only skips numpy's slower bounds-checked path
             np.take(tables[i], index, out=found, mode="clip")
             side ^= found
-        x_high <<= low_bits
+        x_high *= 1 << low_bits  # (x_high << low_bits: NumPy's left shifts are slow)
         x_high |= x_low
         kept = np.compress(x_high < size, x_high)  # as x[x < size], several times faster
         perm[filled : filled + len(kept)] = kept
