@@ -296,11 +296,14 @@ def _bands(sequence: Order, groups: int, code: int) -> list[tuple[int, int]]:
 def _to_block_order(symbols: np.ndarray, sequence: Order) -> np.ndarray:
     """One row per band: entry ``c`` of row ``b`` is the symbol of block ``c``'s group in band
     ``b`` (``symbols[b * blocks + column[c]]``; 0 past the last symbol)."""
-    padded = np.zeros((-(-len(symbols) // sequence.blocks), sequence.blocks), dtype=np.uint8)
-    padded.reshape(-1)[: len(symbols)] = symbols
-    ordered = np.empty_like(padded)
-    for row, band in zip(ordered, padded, strict=True):  # a band at a time: it stays in cache
-        band.take(sequence.column, out=row)
+    blocks = sequence.blocks
+    ordered = np.empty((-(-len(symbols) // blocks), blocks), dtype=np.uint8)
+    for band, row in enumerate(ordered):  # a band at a time: it stays in cache
+        band_symbols = symbols[band * blocks : (band + 1) * blocks]
+        if len(band_symbols) < blocks:  # the last band: zeros after its symbols
+            band_symbols = np.concatenate([band_symbols,
+                                           np.zeros(blocks - len(band_symbols), np.uint8)])
+        band_symbols.take(sequence.column, out=row)
     return ordered
 
 
@@ -460,20 +463,23 @@ def _write_hamming(out: np.ndarray, carrier: Carrier, sequence: Order, data: byt
     """Matrix embedding: ``code`` bits per group of ``2**code - 1`` values (one per sweep of a
     band, same column), with at most one ±1 change per group."""
     low_bits = _low_bit_words(out, carrier.raw_blocks)
-    flips, changed = _hamming_flips(low_bits, carrier, sequence, _symbols(data, code), code)
+    flips, changed = _hamming_flips(low_bits, carrier, sequence, data, code)
     _apply_flips(out, carrier, flips, low_bits, rng)
     return changed
 
 
-def _hamming_flips(low_bits: np.ndarray, carrier: Carrier, sequence: Order,
-                   messages: np.ndarray, code: int) -> tuple[np.ndarray, int]:
-    """The values to flip so that each group's syndrome is its message: value-order words
-    (bit ``i`` set where the block's value ``i`` changes), and how many."""
+def _hamming_flips(low_bits: np.ndarray, carrier: Carrier, sequence: Order, data: bytes,
+                   code: int) -> tuple[np.ndarray, int]:
+    """The values to flip so that each group's syndrome is its ``code``-bit message from
+    ``data``: value-order words (bit ``i`` set where the block's value ``i`` changes), and
+    how many."""
     flips = np.zeros_like(low_bits)
+    messages = _symbols(data, code)
     if not len(messages):
         return flips, 0
     bands = _bands(sequence, len(messages), code)
     wanted = _to_block_order(messages, sequence)
+    del messages  # (only the block order is used from here)
     flip_words = [_flip_words(sweep, code) for sweep, _ in bands]
     in_last_band = sequence.column < bands[-1][1]  # (a partial band leaves the rest alone)
     changed = 0
@@ -564,7 +570,7 @@ def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, code: int = 0,
         carrier = Carrier(pixels, bits, encrypted)
     elif (carrier.bits, carrier.encrypted, carrier.shape) != (bits, encrypted, pixels.shape):
         raise ValueError("the carrier was built for another layout or image")
-    body = data[crypto.KEY_BLOCK_SIZE :] if encrypted else data
+    body = memoryview(data)[crypto.KEY_BLOCK_SIZE if encrypted else 0 :]  # (no copies)
     if len(body) > carrier.room or code > carrier.matrix_code(len(data)):
         raise CapacityError(
             f"the container needs {len(body)} bytes; the cover holds {carrier.room}")

@@ -27,8 +27,9 @@ _SLICE = 1 << 15
 FIXED_KEY = hashlib.sha256(b"stegokit fixed spread order v1").digest()
 
 
-def _feistel_permutation(size: int, stream: bytes) -> np.ndarray:
-    """A permutation of ``range(size)`` from an alternating unbalanced Feistel network.
+def _feistel_permutation(size: int, stream: bytes):
+    """A permutation of ``range(size)`` from an alternating unbalanced Feistel network, in
+    consecutive pieces (so that no array of the whole permutation is needed).
 
     The domain ``range(1 << bits)`` is enciphered a slice of rows at a time (small buffers,
     reused: a 12-megapixel image's domain would take 24 MB at once) and the outputs below
@@ -47,8 +48,6 @@ def _feistel_permutation(size: int, stream: bytes) -> np.ndarray:
     rows = max(1, _SLICE >> low_bits)
     low = np.empty(rows << low_bits, dtype=np.intp)
     high, looked_up = np.empty_like(low), np.empty_like(low)
-    perm = np.empty(size, dtype=np.intp)
-    filled = 0
     for top in range(0, 1 << high_bits, rows):
         n = min(rows, (1 << high_bits) - top) << low_bits
         x_high, x_low, found = high[:n], low[:n], looked_up[:n]
@@ -62,10 +61,7 @@ def _feistel_permutation(size: int, stream: bytes) -> np.ndarray:
             side ^= found
         x_high *= 1 << low_bits  # (x_high << low_bits: NumPy's left shifts are slow)
         x_high |= x_low
-        kept = np.compress(x_high < size, x_high)  # as x[x < size], several times faster
-        perm[filled : filled + len(kept)] = kept
-        filled += len(kept)
-    return perm
+        yield np.compress(x_high < size, x_high)  # as x[x < size], several times faster
 
 
 class Order:
@@ -78,14 +74,16 @@ class Order:
         bits = max(2, (blocks - 1).bit_length())
         table_bytes = 4 * (ROUNDS << (bits - bits // 2))
         stream = crypto.keystream(key, table_bytes + blocks)
-        perm = _feistel_permutation(blocks, stream[:table_bytes])
         offsets = np.frombuffer(stream, dtype=np.uint8, offset=table_bytes) % BLOCK
         #: For each block (in value order): its column in a sweep, and its offset key (sweep
-        #: ``s`` visits value ``s ^ offset`` of the block).
+        #: ``s`` visits value ``s ^ offset`` of the block). Column ``c`` is block ``perm[c]``.
         self.column = np.empty(blocks, dtype=np.int64)
-        self.column[perm] = np.arange(blocks)
         self.offset = np.empty(blocks, dtype=np.uint8)
-        self.offset[perm] = offsets
+        first = 0
+        for piece in _feistel_permutation(blocks, stream[:table_bytes]):  # perm[first:...]
+            self.column[piece] = np.arange(first, first + len(piece))
+            self.offset[piece] = offsets[first : first + len(piece)]
+            first += len(piece)
 
     @property
     def size(self) -> int:
