@@ -324,15 +324,17 @@ _XOR_STAGES = tuple((np.uint64(1 << k), np.uint64(1 << (1 << k)), np.uint64(mask
                         0x00FF00FF00FF00FF, 0x0000FFFF0000FFFF, 0x00000000FFFFFFFF)))
 
 
+#: For :func:`_swap_masks`: per stage, the stage's mask for each offset key (0 where the key
+#: lacks the stage's bit).
+_STAGE_MASKS = tuple(np.where(np.arange(BLOCK) >> k & 1, mask, 0).astype(np.uint64)
+                     for k, (_, _, mask) in enumerate(_XOR_STAGES))
+
+
 def _swap_masks(keys: np.ndarray) -> list[np.ndarray]:
     """For :func:`_swap_sweep_order`: per stage, each block's stage mask where its offset key
     has the stage's bit, else 0."""
-    masks = []
-    for k, (_, _, mask) in enumerate(_XOR_STAGES):
-        chosen = np.negative((keys >> k & 1).astype(np.uint64))  # all ones where bit k is set
-        chosen &= mask
-        masks.append(chosen)
-    return masks
+    keys = keys.astype(np.intp)  # (take is several times slower with uint8 indices)
+    return [table.take(keys) for table in _STAGE_MASKS]
 
 
 def _swap_sweep_order(words: np.ndarray, masks: list[np.ndarray]) -> None:
