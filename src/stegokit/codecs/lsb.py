@@ -72,8 +72,8 @@ def _value_chunks(data: np.ndarray, blocks: int):
 
 
 def _unsaturated_blocks(pixels: np.ndarray, blocks: int) -> np.ndarray:
-    """Indices of the first ``blocks`` blocks that hold no value at 0 or 255."""
-    keep = []
+    """For each of the first ``blocks`` blocks, whether it holds no value at 0 or 255."""
+    clear = np.empty(blocks, dtype=bool)
     size = min(blocks, _CHUNK_BLOCKS) * BLOCK
     bumped, saturated = np.empty(size, dtype=np.uint8), np.empty(size, dtype=bool)
     for first, values in _value_chunks(_data_values(pixels), blocks):
@@ -81,9 +81,9 @@ def _unsaturated_blocks(pixels: np.ndarray, blocks: int) -> np.ndarray:
         # 0 and 255 are the values that adding 1 (modulo 256) leaves below 2
         np.add(values, np.uint8(1), out=bumped[:n])
         np.less(bumped[:n], 2, out=saturated[:n])
-        clear = np.packbits(saturated[:n]).view(np.uint64) == 0  # one word per block
-        keep.append(first + np.flatnonzero(clear))
-    return np.concatenate(keep) if keep else np.empty(0, dtype=np.int64)
+        words = np.packbits(saturated[:n]).view(np.uint64)  # one word per block
+        np.equal(words, 0, out=clear[first : first + len(words)])
+    return clear
 
 
 def _end_words(values: np.ndarray) -> np.ndarray:
@@ -117,19 +117,15 @@ class Carrier:
         self.data_channels = 3 if self.channels >= 3 else 1
         self.raw_blocks = value_count(pixels.shape) // BLOCK
         usable = max(self.raw_blocks - (KEY_BLOCKS if encrypted else 0), 0)
-        if encrypted and usable == 0:
-            self.blocks = np.empty(0, dtype=np.int64)
-        elif bits == 1:
-            self.blocks = _unsaturated_blocks(pixels, usable)
-        else:
-            self.blocks = np.arange(usable, dtype=np.int64)
-
-        #: Every block from the first on is used: carrier indices are value indices.
-        self.contiguous = len(self.blocks) == 0 or self.blocks[-1] == len(self.blocks) - 1
-
-    @property
-    def size(self) -> int:
-        return len(self.blocks)
+        #: How many blocks the carrier has, and, unless they are the first ``size`` blocks
+        #: of the image (``contiguous``: carrier indices are value indices), their indices.
+        self.size, self.blocks = usable, None
+        if bits == 1 and usable:
+            clear = _unsaturated_blocks(pixels, usable)
+            self.size = int(np.count_nonzero(clear))
+            if not clear[: self.size].all():
+                self.blocks = np.flatnonzero(clear)
+        self.contiguous = self.blocks is None
 
     @property
     def room(self) -> int:
