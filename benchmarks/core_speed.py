@@ -1,9 +1,10 @@
 """Time the LSB codec on a 12-megapixel photo next to Pillow's own load + save.
 
-    python benchmarks/core_speed.py [--runs 5] [--cover 12MP]
+    python benchmarks/core_speed.py [--runs 9] [--cover 12MP] [--write]
 
 Each case runs in a fresh Python process (so its peak memory is its own), cases alternate run
-by run so that machine drift hits all alike, and the medians are printed as a markdown table.
+by run so that machine drift hits all alike, and the medians are printed as a markdown table
+(``--write`` also puts it into benchmarks/results/core_speed.md and docs/benchmarks.md).
 Cases:
 
 - ``pillow``: Pillow load + save with its defaults (PNG level 6): the floor to compare with;
@@ -37,6 +38,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from harness import run_json, self_peak_mb
 
 SHORT = "twenty characters!!!"
+HERE = Path(__file__).parent
+DOCS = HERE.parent / "docs" / "benchmarks.md"
+#: The block of docs/benchmarks.md that ``--write`` replaces.
+START, END = "<!-- core_speed results: start -->", "<!-- core_speed results: end -->"
 
 
 def _payload(case: str, quarter: int) -> bytes | str:
@@ -116,6 +121,9 @@ def main() -> None:
     parser.add_argument("--cover", default="12MP", choices=["512x512", "2MP", "12MP"])
     parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--scratch", help=argparse.SUPPRESS)
+    parser.add_argument("--write", action="store_true",
+                        help="also write the results into benchmarks/results/core_speed.md and "
+                             "docs/benchmarks.md")
     parser.add_argument("--quarter", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     from photos import cover
@@ -139,10 +147,14 @@ def main() -> None:
                     sys.exit(f"{case}: {result['error']}")
                 results[case].append(result)
             print(f"run {run + 1}/{args.runs} done", file=sys.stderr)
-    report(results, path)
+    text = report(results, path)
+    print(text, end="")
+    if args.write:
+        write(text)
 
 
-def report(results: dict[str, list[dict]], path: Path) -> None:
+def report(results: dict[str, list[dict]], path: Path) -> str:
+    """The results as markdown: the table of medians and the codec's throughput."""
     from PIL import Image
 
     with Image.open(path) as image:
@@ -150,25 +162,36 @@ def report(results: dict[str, list[dict]], path: Path) -> None:
     median = {case: statistics.median(r["seconds"] for r in runs)
               for case, runs in results.items()}
     floor = median["pillow"]
-    print(f"cover: {path.name}, {megapixels:.1f} MP; medians of {len(results['pillow'])} runs\n")
     decoded = megapixels * 3
-    print("| case | seconds | × Pillow load+save | peak MB | above imports MB "
-          "(× decoded image) | file MB |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    lines = [f"cover: {path.name}, {megapixels:.1f} MP; medians of {len(results['pillow'])} runs",
+             "",
+             "| case | seconds | × Pillow load+save | peak MB | above imports MB "
+             "(× decoded image) | file MB |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for case, runs in results.items():
         peak = max(r["peak_mb"] for r in runs)
         above = max(r["above_imports_mb"] for r in runs)
         size = runs[0].get("bytes")
         size_text = f"{size / 1e6:.2f}" if size else ""
-        print(f"| {case} | {median[case]:.3f} | {median[case] / floor:.2f} | {peak:.0f} | "
-              f"{above:.0f} ({above / decoded:.1f}×) | {size_text} |")
+        lines.append(f"| {case} | {median[case]:.3f} | {median[case] / floor:.2f} | {peak:.0f} | "
+                     f"{above:.0f} ({above / decoded:.1f}×) | {size_text} |")
     for case in ("codec-embed-25", "codec-extract-25"):
         firsts = [r["first_seconds"] for r in results[case]]
         first = statistics.median(firsts)
-        print(f"\n{case}: {megapixels / median[case]:.0f} megapixels/s "
-              f"(first call in a process: {first:.3f} s, {megapixels / first:.0f} megapixels/s; "
-              f"{min(firsts):.3f}-{max(firsts):.3f} s over the runs)", end="")
-    print()
+        lines += ["", f"{case}: {megapixels / median[case]:.0f} megapixels/s (first call in a "
+                  f"process: {first:.3f} s, {megapixels / first:.0f} megapixels/s; "
+                  f"{min(firsts):.3f}-{max(firsts):.3f} s over the runs)"]
+    return "\n".join(lines) + "\n"
+
+
+def write(text: str) -> None:
+    """Put the results in benchmarks/results/core_speed.md and between the markers of
+    docs/benchmarks.md."""
+    (HERE / "results" / "core_speed.md").write_text(text)
+    doc = DOCS.read_text()
+    head, rest = doc.split(START, 1)
+    tail = rest.split(END, 1)[1]
+    DOCS.write_text(f"{head}{START}\n{text}{END}{tail}")
 
 
 if __name__ == "__main__":
