@@ -1,6 +1,6 @@
 """Time the LSB codec on a 12-megapixel photo next to Pillow's own load + save.
 
-    python benchmarks/core_speed.py [--runs 9] [--cover 12MP] [--write]
+    python benchmarks/core_speed.py [--runs 5] [--cover 12MP] [--write]
 
 Each case runs in a fresh Python process (so its peak memory is its own), cases alternate run
 by run so that machine drift hits all alike, and the medians are printed as a markdown table

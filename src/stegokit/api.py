@@ -18,7 +18,7 @@ from .codecs import lsb
 from .container import Payload
 from .errors import CapacityError, InputError, NoPayloadError
 from .images import Picture
-from .metrics import psnr, psnr_of_unit_steps
+from .metrics import psnr, psnr_of_error
 
 
 @dataclass(frozen=True)
@@ -267,8 +267,7 @@ def embed_text(
     pixels, changed = lsb.embed(picture.pixels, data, bits=bits, code=code,
                                 keys=lock[1] if lock else None, rng=rng, carrier=carrier)
     # at 1 bit every changed value moved by exactly 1: no need to compare the images
-    quality = (psnr_of_unit_steps(changed, pixels.size) if bits == 1
-               else psnr(picture.pixels, pixels))
+    quality = psnr_of_error(changed, pixels.size) if bits == 1 else psnr(picture.pixels, pixels)
     return EmbedResult(
         picture=picture.with_pixels(pixels),
         method="lsb",

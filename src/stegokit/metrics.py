@@ -18,15 +18,12 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     for start in range(0, len(a), rows):
         diff = np.subtract(a[start : start + rows], b[start : start + rows], dtype=np.int64)
         total += int(np.vdot(diff.ravel(), diff.ravel()))
-    if total == 0:
-        return float("inf")
-    return float(10 * np.log10(255.0**2 * a.size / total))
+    return psnr_of_error(total, a.size)
 
 
-def psnr_of_unit_steps(changed: int, size: int) -> float:
-    """The PSNR of an image of ``size`` values after ``changed`` of them moved by exactly 1
-    (as 1-bit LSB matching does): the same figure as :func:`psnr`, without a pass over the
-    pixels."""
-    if changed == 0:
+def psnr_of_error(squared_error: int, size: int) -> float:
+    """The PSNR of ``size`` values whose squared differences sum to ``squared_error`` (after
+    1-bit LSB matching, the number of values changed: each moved by exactly 1)."""
+    if squared_error == 0:
         return float("inf")
-    return float(10 * np.log10(255.0**2 * size / changed))
+    return float(10 * np.log10(255.0**2 * size / squared_error))
