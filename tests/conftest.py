@@ -31,9 +31,10 @@ def private_home(tmp_path_factory, monkeypatch):
     return home
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def cheap_kdf(monkeypatch):
-    """Make the CLI's passphrase KDF cheap (tests only; the default stays at ~0.2 s)."""
+    """Make the passphrase KDF cheap for writer and reader alike (tests only; the default
+    stays at ~0.2 s, and subprocesses use it)."""
     monkeypatch.setattr(crypto, "DEFAULT_KDF", CHEAP_KDF)
     return CHEAP_KDF
 

@@ -1,4 +1,5 @@
-"""Container format v1 against its test vectors (tests/vectors/container_v1.json)."""
+"""The container format against its test vectors (tests/vectors/container_v2.json, and
+container_v1.json, which version 1 wrote and must stay readable)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import pytest
 from stegokit import container, crypto, errors
 from stegokit.container import Payload
 
-VECTORS = json.loads((Path(__file__).parent / "vectors" / "container_v1.json").read_text())
+_FOLDER = Path(__file__).parent / "vectors"
+VECTORS = json.loads((_FOLDER / "container_v2.json").read_text())
+V1_VECTORS = json.loads((_FOLDER / "container_v1.json").read_text())
 
 
 def _payload(entry: dict) -> Payload:
@@ -23,7 +26,8 @@ def _secrets(entry: dict) -> dict:
     if "recipient_private_hex" in entry:
         return {"private_key": bytes.fromhex(entry["recipient_private_hex"])}
     if "passphrase" in entry:
-        return {"passphrase": entry["passphrase"]}
+        kdf = crypto.KdfParams(**entry["kdf"]) if "kdf" in entry else crypto.KdfParams()
+        return {"passphrase": entry["passphrase"], "kdf": kdf}
     return {}
 
 
@@ -37,7 +41,8 @@ def test_generate(entry):
     elif "recipient_public_hex" in entry:
         lock = crypto.recipient_key_block(
             bytes.fromhex(entry["recipient_public_hex"]),
-            ephemeral_private=bytes.fromhex(entry["ephemeral_private_hex"]))
+            ephemeral_private=bytes.fromhex(entry["ephemeral_private_hex"]),
+            tweak=entry["tweak"])
     iv = bytes.fromhex(entry["iv_hex"]) if "iv_hex" in entry else None
     made = container.pack(_payload(entry), codec=entry["codec"], param=entry["param"],
                           lock=lock, iv=iv)
@@ -51,7 +56,15 @@ def test_verify(entry):
     assert header.encrypted == bool(_secrets(entry))
 
 
-@pytest.mark.parametrize("entry", VECTORS["invalid"], ids=lambda e: e["description"])
+@pytest.mark.parametrize("entry", V1_VECTORS["verify"], ids=lambda e: e["description"])
+def test_version_1_containers_stay_readable(entry):
+    header, payload = container.unpack(bytes.fromhex(entry["container_hex"]), **_secrets(entry))
+    assert payload == _payload(entry)
+    assert header.version == 1
+
+
+@pytest.mark.parametrize("entry", VECTORS["invalid"] + V1_VECTORS["invalid"],
+                         ids=lambda e: e["description"])
 def test_invalid(entry):
     error = getattr(errors, entry["error"])
     with pytest.raises(error):

@@ -94,13 +94,15 @@ def make_lock(passphrase: str | bytes | None = None, recipient: bytes | None = N
     return None
 
 
-def make_unlock(passphrase: str | bytes | None = None,
-                private_key: bytes | None = None) -> Callable[[bytes], crypto.Keys] | None:
+def make_unlock(passphrase: str | bytes | None = None, private_key: bytes | None = None,
+                kdf: crypto.KdfParams | None = None) -> Callable[[bytes], crypto.Keys] | None:
     """The function that turns a key block into keys, or None without a secret."""
     if passphrase is None and private_key is None:
         return None
+    if passphrase is not None and private_key is not None:
+        raise InputError("give a passphrase or a private key, not both")
     return lambda block: crypto.open_key_block(block, passphrase=passphrase,
-                                               private_key=private_key)
+                                               private_key=private_key, params=kdf)
 
 
 def _capacity_error(payload: Payload, picture: Picture, bits: int,
@@ -283,21 +285,35 @@ def embed_text(
 
 
 def extract_text(stego, *, passphrase: str | bytes | None = None,
-                 private_key: bytes | None = None, method: str = "auto") -> Extraction:
+                 private_key: bytes | None = None, method: str = "auto",
+                 kdf: crypto.KdfParams | None = None,
+                 max_payload: int | None = None) -> Extraction:
     """Recover what :func:`embed_text` hid; the codec, bit depth and encryption are detected.
 
     ``method="auto"`` tries the LSB codec, then the neural codec; ``"lsb"`` or ``"neural"``
-    tries only that one. Raises NoPayloadError (nothing found) or AuthenticationError (wrong
-    secret, damaged data).
+    tries only that one. With a passphrase or private key, only an encrypted (authenticated)
+    payload is returned: plain containers and the neural codec, which anyone can write, are
+    refused. ``kdf`` is the Argon2id cost the passphrase was used with (default
+    ``crypto.DEFAULT_KDF``; images store none). A compressed payload inflates to at most
+    ``max_payload`` bytes (default :func:`stegokit.container.record_limit`).
+
+    Raises NoPayloadError (nothing found), AuthenticationError (wrong secret, no
+    authenticated payload, damaged data) or FormatError (a payload over the size limit).
     """
     if method not in ("auto", *METHODS):
         raise InputError(f"unknown method {method!r}: use auto, lsb or neural")
+    unlock = make_unlock(passphrase, private_key, kdf)
+    if unlock is not None and method == "neural":
+        raise InputError("the neural codec carries no encryption or authentication: leave "
+                         "out the passphrase or key to read it")
     picture = images.load(stego)
     if method == "neural":
         return _extract_neural(picture)
     try:
-        found = lsb.extract(picture.pixels, unlock=make_unlock(passphrase, private_key))
+        found = lsb.extract(picture.pixels, unlock=unlock, max_record=max_payload)
     except NoPayloadError:
+        # (with a secret, an image the neural codec could read never gets here: lsb.extract
+        # then finds the sealed payload or raises AuthenticationError)
         if method == "lsb" or not _neural_can_read(picture):
             raise
         try:

@@ -1,9 +1,11 @@
-"""Container format v1: how a payload is framed before a codec writes it into pixels.
+"""Container format v2: how a payload is framed before a codec writes it into pixels.
 
 The byte layout is specified in ``docs/format.md``; in short::
 
     plain:      header(14) | record (maybe zlib)                     | CRC-32(4)
-    encrypted:  key block(36) | header(14) | iv(16) + AES-CBC(record) | HMAC-SHA256(32)
+    encrypted:  key block(32) | header(14) | iv(16) + AES-CBC(record) | HMAC-SHA256(32)
+
+Version 1 differs only in its 36-byte key block (see :mod:`stegokit.crypto`); both are read.
 
     header:     magic "STGK" | version | flags | codec | codec param | body length (u32 BE)
                 | header check (u16 BE: low 16 bits of the CRC-32 of the 12 bytes before)
@@ -27,7 +29,9 @@ from . import crypto
 from .errors import AuthenticationError, FormatError, NoPayloadError
 
 MAGIC = b"STGK"
-VERSION = 1
+VERSION = 2
+#: The container versions this stegokit reads.
+READABLE_VERSIONS = (1, 2)
 HEADER_SIZE = 14
 CRC_SIZE = 4
 
@@ -43,8 +47,11 @@ CODEC_NAMES = {CODEC_LSB: "lsb", CODEC_IMAGE: "image", CODEC_NEURAL: "neural"}
 KINDS = ("text", "file", "image")
 RECORD_OVERHEAD = 2  # kind byte + name length byte
 MAX_NAME_BYTES = 255
-#: Refuse to inflate a compressed record beyond this (a zip bomb in a hostile image).
-MAX_RECORD_BYTES = 1 << 30
+#: A compressed record inflates to at most this many bytes by default (a zip bomb in a
+#: hostile image), and to at most ``INFLATION_RATIO`` times the carrier's room.
+MAX_RECORD_BYTES = 64 << 20
+INFLATION_RATIO = 64
+_MIN_RECORD_LIMIT = 1 << 20
 
 _HEADER = struct.Struct(">4sBBBBI")
 _CHECK = struct.Struct(">H")
@@ -76,6 +83,7 @@ class Header:
     codec: int
     param: int
     length: int
+    version: int = VERSION
 
     @property
     def encrypted(self) -> bool:
@@ -86,7 +94,8 @@ class Header:
         return bool(self.flags & FLAG_COMPRESSED)
 
     def pack(self) -> bytes:
-        fields = _HEADER.pack(MAGIC, VERSION, self.flags, self.codec, self.param, self.length)
+        fields = _HEADER.pack(MAGIC, self.version, self.flags, self.codec, self.param,
+                              self.length)
         return fields + _header_check(fields)
 
     def trailer_size(self) -> int:
@@ -118,15 +127,19 @@ def encode_record(payload: Payload) -> bytes:
 
 def decode_record(record: bytes) -> Payload:
     """Inverse of :func:`encode_record`; a malformed record is a damaged container."""
+    end = RECORD_OVERHEAD + (record[1] if len(record) > 1 else 0)
+    return _record_parts(record[:RECORD_OVERHEAD], record[RECORD_OVERHEAD:end], record[end:])
+
+
+def _record_parts(head: bytes, name: bytes, data: bytes) -> Payload:
     malformed = AuthenticationError("integrity check failed: the hidden record is malformed")
-    if len(record) < RECORD_OVERHEAD or record[0] >= len(KINDS):
+    if len(head) < RECORD_OVERHEAD or head[0] >= len(KINDS) or len(name) != head[1]:
         raise malformed
-    end = RECORD_OVERHEAD + record[1]
     try:
-        name = record[RECORD_OVERHEAD:end].decode("utf-8")
+        text = name.decode("utf-8")
     except UnicodeDecodeError:
         raise malformed from None
-    return Payload(record[end:], KINDS[record[0]], safe_name(name))
+    return Payload(data, KINDS[head[0]], safe_name(text))
 
 
 _SAMPLE = 1 << 14
@@ -150,15 +163,39 @@ def _compress(record: bytes) -> tuple[bytes, int]:
     return record, 0
 
 
-def _inflate(body: bytes) -> bytes:
+def record_limit(room: int, max_record: int | None = None) -> int:
+    """How many bytes a compressed record may inflate to in a carrier of ``room`` bytes.
+
+    ``max_record`` (the user's ``--max-payload``) replaces the default, which is
+    ``INFLATION_RATIO`` times the room (at least 1 MiB) and at most ``MAX_RECORD_BYTES``.
+    """
+    if max_record is not None:
+        return max_record
+    return min(MAX_RECORD_BYTES, max(INFLATION_RATIO * room, _MIN_RECORD_LIMIT))
+
+
+def _inflate_record(body: bytes, limit: int) -> Payload:
+    """Inflate and decode a compressed record, refusing to produce more than ``limit`` bytes.
+
+    The data part is inflated into its own buffer, so it is never copied again.
+    """
     inflater = zlib.decompressobj()
     try:
-        record = inflater.decompress(body, MAX_RECORD_BYTES)
+        head = inflater.decompress(body, RECORD_OVERHEAD)
+        name_size = head[1] if len(head) == RECORD_OVERHEAD else 0
+        # (a max_length of 0 would mean "no limit")
+        name = inflater.decompress(inflater.unconsumed_tail, name_size) if name_size else b""
+        room = limit - len(head) - len(name)
+        data = inflater.decompress(inflater.unconsumed_tail, max(room, 0) + 1)
     except zlib.error:
         raise AuthenticationError("integrity check failed: bad compressed data") from None
-    if inflater.unconsumed_tail or not inflater.eof:
-        raise FormatError(f"the hidden payload inflates beyond {MAX_RECORD_BYTES} bytes")
-    return record
+    if len(data) > room or inflater.unconsumed_tail:
+        raise FormatError(
+            f"refused: the hidden payload inflates beyond {limit:,} bytes, this image's limit "
+            "(if you trust the image, raise it with --max-payload)")
+    if not inflater.eof:
+        raise AuthenticationError("integrity check failed: bad compressed data")
+    return _record_parts(head, name, data)
 
 
 @dataclass(frozen=True)
@@ -213,12 +250,12 @@ def parse_header(raw: bytes, *, room: int) -> Header:
         raise NoPayloadError("no hidden message found")
     if raw[_HEADER.size : HEADER_SIZE] != _header_check(fields):
         raise AuthenticationError("integrity check failed: the header is damaged")
-    if version != VERSION:
+    if version not in READABLE_VERSIONS:
         raise FormatError(
-            f"this message uses container version {version}; this stegokit reads version "
-            f"{VERSION}: upgrade stegokit"
+            f"this message uses container version {version}; this stegokit reads versions "
+            f"{READABLE_VERSIONS[0]} to {READABLE_VERSIONS[-1]}: upgrade stegokit"
         )
-    header = Header(flags, codec, param, length)
+    header = Header(flags, codec, param, length, version)
     if flags & ~_KNOWN_FLAGS or codec not in CODEC_NAMES:
         raise AuthenticationError("integrity check failed: the header is damaged")
     if length + header.trailer_size() > room:
@@ -228,43 +265,50 @@ def parse_header(raw: bytes, *, room: int) -> Header:
     return header
 
 
-def open_plain(header: Header, rest: bytes) -> Payload:
-    """Check the CRC of a plain container and return its payload."""
+def _open_body(header: Header, body: bytes, limit: int) -> Payload:
+    return _inflate_record(body, limit) if header.compressed else decode_record(body)
+
+
+def open_plain(header: Header, rest: bytes, *, limit: int = MAX_RECORD_BYTES) -> Payload:
+    """Check the CRC of a plain container and return its payload, inflated to at most
+    ``limit`` bytes (:func:`record_limit`)."""
     body = rest[: header.length]
     (crc,) = struct.unpack(">I", rest[header.length : header.length + CRC_SIZE])
     if zlib.crc32(header.pack() + body) != crc:
         raise AuthenticationError("integrity check failed: the hidden data is damaged")
-    return decode_record(_inflate(body) if header.compressed else body)
+    return _open_body(header, body, limit)
 
 
-def open_sealed(block: bytes, header: Header, rest: bytes, keys: crypto.Keys) -> Payload:
-    """Check the HMAC of an encrypted container, decrypt it and return its payload."""
+def open_sealed(block: bytes, header: Header, rest: bytes, keys: crypto.Keys, *,
+                limit: int = MAX_RECORD_BYTES) -> Payload:
+    """Check the HMAC of an encrypted container, decrypt it and return its payload, inflated
+    to at most ``limit`` bytes."""
     sealed = rest[: header.length + crypto.TAG_SIZE]
-    body = crypto.unseal(sealed, keys, block + header.pack())
-    return decode_record(_inflate(body) if header.compressed else body)
+    return _open_body(header, crypto.unseal(sealed, keys, block + header.pack()), limit)
 
 
 def unpack(data: bytes, *, passphrase: str | bytes | None = None,
-           private_key: bytes | None = None) -> tuple[Header, Payload]:
-    """Open a whole container held in memory (used by test vectors and tools)."""
-    try:
+           private_key: bytes | None = None,
+           kdf: crypto.KdfParams | None = None) -> tuple[Header, Payload]:
+    """Open a whole container held in memory (used by test vectors and tools).
+
+    Without a secret only a plain container opens; with one, only an encrypted container
+    (version 2's 32-byte key block, or version 1's 36-byte one).
+    """
+    if passphrase is None and private_key is None:
         header = parse_header(data, room=len(data) - HEADER_SIZE)
         return header, open_plain(header, data[HEADER_SIZE:])
-    except NoPayloadError:
-        if passphrase is None and private_key is None:
-            raise
-    if len(data) < crypto.KEY_BLOCK_SIZE + HEADER_SIZE:
-        raise AuthenticationError("authentication failed: the container is truncated")
-    block = data[: crypto.KEY_BLOCK_SIZE]
-    keys = crypto.open_key_block(block, passphrase=passphrase, private_key=private_key)
-    rest = data[crypto.KEY_BLOCK_SIZE :]
-    try:
-        header = parse_header(rest, room=len(rest) - HEADER_SIZE)
-    except NoPayloadError:
-        raise AuthenticationError("authentication failed: wrong passphrase or key") from None
-    if not header.encrypted:
-        raise AuthenticationError("integrity check failed: the header is damaged")
-    return header, open_sealed(block, header, rest[HEADER_SIZE:], keys)
+    for size in (crypto.KEY_BLOCK_SIZE, crypto.V1_KEY_BLOCK_SIZE):
+        block, rest = data[:size], data[size:]
+        try:
+            header = parse_header(rest, room=len(rest) - HEADER_SIZE)
+            keys = crypto.open_key_block(block, passphrase=passphrase,
+                                         private_key=private_key, params=kdf)
+        except NoPayloadError:
+            continue
+        if header.encrypted:
+            return header, open_sealed(block, header, rest[HEADER_SIZE:], keys)
+    raise AuthenticationError("authentication failed: wrong passphrase or key, or no message")
 
 
 def max_record(room: int, *, encrypted: bool) -> int:

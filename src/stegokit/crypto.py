@@ -3,15 +3,20 @@
 One recipe, in the spirit of Fernet: AES-256-CBC with PKCS7 padding, then HMAC-SHA256 over
 everything (encrypt-then-MAC), the tag checked in constant time before any decryption.
 
-Keys come from a *key block*, 36 bytes that travel in the clear in front of the ciphertext:
+Keys come from a *key block* that travels in the clear in front of the ciphertext. Version 2
+(what stegokit writes in images) is 32 bytes that read as random, whatever the scheme:
 
-- passphrase (scheme 1): a random 32-byte salt, then Argon2id parameters;
-- recipient (scheme 2): an ephemeral X25519 public key, then the scheme number.
+- passphrase: a random 32-byte salt; Argon2id runs at a cost fixed by the format
+  (:data:`DEFAULT_KDF`), so no parameter needs to be stored;
+- recipient: the Elligator 2 representative of an ephemeral X25519 public key (see
+  :mod:`stegokit.elligator`).
 
-The 4 parameter bytes are masked with a hash of the 32 bytes before them, so that a key block
-reads as random bytes. From the shared secret, HKDF-SHA256 derives three independent keys:
-encryption, MAC, and the pixel-order key the codecs use to scatter the payload.
-Every failure of the data raises the same :class:`AuthenticationError`.
+The reader learns the scheme by trial: the secret it was given says which one to try. Version 1
+key blocks (36 bytes: the same 32, then 4 bytes of masked scheme and Argon2id parameters that
+anyone could unmask) are still read, and still written for secrets stored in the keyring.
+From the shared secret, HKDF-SHA256 derives three independent keys: encryption, MAC, and the
+pixel-order key the codecs use to scatter the payload. Every failure of the data raises the
+same :class:`AuthenticationError`.
 """
 
 from __future__ import annotations
@@ -35,7 +40,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from .errors import AuthenticationError, FormatError, NoPayloadError
 
-KEY_BLOCK_SIZE = 36
+KEY_BLOCK_SIZE = 32
+V1_KEY_BLOCK_SIZE = 36
 IV_SIZE = 16
 TAG_SIZE = 32
 BLOCK_SIZE = 16
@@ -43,8 +49,10 @@ BLOCK_SIZE = 16
 SCHEME_PASSPHRASE = 1
 SCHEME_RECIPIENT = 2
 
-_MASK_LABEL = b"stegokit key block v1"
-_KEYS_INFO = b"stegokit v1 keys"
+_V1_MASK_LABEL = b"stegokit key block v1"
+_V1_KEYS_INFO = b"stegokit v1 keys"
+_PASSPHRASE_INFO = b"stegokit v2 passphrase keys"
+_RECIPIENT_INFO = b"stegokit v2 recipient keys"
 
 
 @dataclass(frozen=True)
@@ -56,14 +64,21 @@ class KdfParams:
     lanes: int = 1
 
     def check(self) -> None:
-        """Refuse costs outside the range stegokit writes, so a hostile file cannot ask for 1 TB."""
+        """Refuse costs outside what a user may choose (8 MiB to 1 GiB, 1-10 passes, 1-8 lanes)."""
         if not (
             13 <= self.log2_memory_kib <= 20 and 1 <= self.iterations <= 10 and 1 <= self.lanes <= 8
         ):
             raise NoPayloadError("no hidden message found")
 
+    def within_image_bound(self) -> bool:
+        """Whether a version 1 image may ask for this cost: at most 128 MiB and 4 passes
+        (about 0.5 s), near the 64 MiB, 3 passes stegokit always wrote."""
+        return 13 <= self.log2_memory_kib <= 17 and 1 <= self.iterations <= 4 \
+            and 1 <= self.lanes <= 4
+
 
 #: About 0.2 s and 64 MiB per guess on a 2-core machine (RFC 9106's second recommendation).
+#: Version 2 images store no KDF parameters: writer and reader both use this cost.
 DEFAULT_KDF = KdfParams()
 
 
@@ -76,13 +91,9 @@ class Keys:
     order: bytes
 
 
-def _split_keys(material: bytes, *, salt: bytes | None = None) -> Keys:
-    okm = HKDF(algorithm=hashes.SHA256(), length=96, salt=salt, info=_KEYS_INFO).derive(material)
+def _split_keys(material: bytes, *, info: bytes, salt: bytes | None = None) -> Keys:
+    okm = HKDF(algorithm=hashes.SHA256(), length=96, salt=salt, info=info).derive(material)
     return Keys(okm[:32], okm[32:64], okm[64:])
-
-
-def _mask(block_head: bytes) -> bytes:
-    return hashlib.sha256(_MASK_LABEL + block_head).digest()[:4]
 
 
 def _xor(a: bytes, b: bytes) -> bytes:
@@ -108,22 +119,15 @@ def _argon2(secret: bytes, salt: bytes, params: KdfParams) -> bytes:
     return kdf.derive(secret)
 
 
-def passphrase_key_block(
-    passphrase: str | bytes, *, params: KdfParams | None = None, salt: bytes | None = None
-) -> tuple[bytes, Keys]:
-    """Make a fresh key block for a passphrase and derive its keys.
-
-    ``params`` defaults to :data:`DEFAULT_KDF`; ``salt`` is for test vectors only (by default
-    32 random bytes).
-    """
-    params = params or DEFAULT_KDF
-    salt = os.urandom(32) if salt is None else salt
-    if len(salt) != 32:
-        raise ValueError("salt must be 32 bytes")
-    raw = bytes([SCHEME_PASSPHRASE, params.log2_memory_kib, params.iterations, params.lanes])
-    block = salt + _xor(raw, _mask(salt))
-    master = _argon2(normalize_passphrase(passphrase), salt, params)
-    return block, _split_keys(master)
+def _exchange(private: X25519PrivateKey, public: bytes) -> bytes:
+    """X25519; a low-order or malformed public key is an AuthenticationError."""
+    try:
+        shared = private.exchange(X25519PublicKey.from_public_bytes(public))
+    except ValueError:
+        shared = bytes(32)
+    if shared == bytes(32):
+        raise AuthenticationError("authentication failed: invalid ephemeral key")
+    return shared
 
 
 def generate_keypair() -> tuple[bytes, bytes]:
@@ -137,39 +141,139 @@ def public_key_of(private: bytes) -> bytes:
     return X25519PrivateKey.from_private_bytes(private).public_key().public_bytes_raw()
 
 
-def _recipient_keys(shared: bytes, ephemeral_public: bytes, recipient_public: bytes) -> Keys:
-    if shared == bytes(32):
-        raise AuthenticationError("authentication failed: invalid recipient key")
-    return _split_keys(shared, salt=ephemeral_public + recipient_public)
+def _sealing_exchange(ephemeral: X25519PrivateKey, recipient: X25519PublicKey) -> bytes:
+    try:
+        return _exchange(ephemeral, recipient.public_bytes_raw())
+    except AuthenticationError:
+        raise FormatError("not a usable X25519 public key") from None
+
+
+def _recipient(recipient_public: bytes) -> X25519PublicKey:
+    try:
+        return X25519PublicKey.from_public_bytes(recipient_public)
+    except ValueError as exc:
+        raise FormatError("a recipient public key is 32 bytes") from exc
+
+
+# --- Version 2 key blocks: what stegokit writes in images ---
+
+
+def passphrase_key_block(
+    passphrase: str | bytes, *, params: KdfParams | None = None, salt: bytes | None = None
+) -> tuple[bytes, Keys]:
+    """Make a fresh 32-byte key block (a random salt) for a passphrase and derive its keys.
+
+    ``params`` defaults to :data:`DEFAULT_KDF`; it is not stored, so a reader must use the
+    same. ``salt`` is for test vectors only.
+    """
+    salt = os.urandom(KEY_BLOCK_SIZE) if salt is None else salt
+    if len(salt) != KEY_BLOCK_SIZE:
+        raise ValueError("salt must be 32 bytes")
+    return salt, _passphrase_keys(passphrase, salt, params or DEFAULT_KDF)
+
+
+def _passphrase_keys(passphrase: str | bytes, salt: bytes, params: KdfParams) -> Keys:
+    master = _argon2(normalize_passphrase(passphrase), salt, params)
+    return _split_keys(master, info=_PASSPHRASE_INFO)
 
 
 def recipient_key_block(
-    recipient_public: bytes, *, ephemeral_private: bytes | None = None
+    recipient_public: bytes, *, ephemeral_private: bytes | None = None,
+    tweak: int | None = None,
 ) -> tuple[bytes, Keys]:
-    """Make a key block that only the holder of ``recipient_public``'s private key can open.
+    """Make a 32-byte key block that only the holder of ``recipient_public``'s private key
+    can open: an ephemeral public key, with a random low-order component, Elligator-encoded.
 
-    ``ephemeral_private`` is for test vectors only; by default a fresh key pair.
+    ``ephemeral_private`` and ``tweak`` (one byte: bits 0-2 the low-order point, bit 3 the
+    representative, bits 6-7 the top bits) are for test vectors only; a fixed ephemeral key
+    whose point has no representative is a ValueError.
     """
-    try:
-        recipient = X25519PublicKey.from_public_bytes(recipient_public)
-    except ValueError as exc:
-        raise FormatError("a recipient public key is 32 bytes") from exc
-    if ephemeral_private is None:
-        ephemeral = X25519PrivateKey.generate()
-    else:
-        ephemeral = X25519PrivateKey.from_private_bytes(ephemeral_private)
-    ephemeral_public = ephemeral.public_key().public_bytes_raw()
-    raw = bytes([SCHEME_RECIPIENT, 0, 0, 0])
-    block = ephemeral_public + _xor(raw, _mask(ephemeral_public))
-    shared = ephemeral.exchange(recipient)
-    return block, _recipient_keys(shared, ephemeral_public, recipient_public)
+    from . import elligator
+
+    recipient = _recipient(recipient_public)
+    while True:
+        if ephemeral_private is None:
+            ephemeral = X25519PrivateKey.generate()
+        else:
+            ephemeral = X25519PrivateKey.from_private_bytes(ephemeral_private)
+        dirt = os.urandom(1)[0] if tweak is None else tweak
+        public = elligator.dirty_public_key(ephemeral.public_key().public_bytes_raw(), dirt)
+        block = elligator.representative(public, tweak=(dirt >> 3 & 1) | (dirt & 0xC0))
+        if block is not None:
+            break
+        if ephemeral_private is not None:
+            raise ValueError("this ephemeral key has no Elligator representative")
+    shared = _sealing_exchange(ephemeral, recipient)
+    return block, _recipient_keys_v2(shared, block, recipient_public)
 
 
-def read_key_block(block: bytes) -> tuple[int, KdfParams | None]:
-    """The scheme and KDF parameters of a key block, or :class:`NoPayloadError` if it is not one."""
+def _recipient_keys_v2(shared: bytes, block: bytes, recipient_public: bytes) -> Keys:
+    return _split_keys(shared, salt=block + recipient_public, info=_RECIPIENT_INFO)
+
+
+def open_key_block(
+    block: bytes, *, passphrase: str | bytes | None = None, private_key: bytes | None = None,
+    params: KdfParams | None = None,
+) -> Keys:
+    """Derive the keys of a key block from a passphrase or a recipient's private key.
+
+    A 32-byte block is version 2: the keys of the scheme the given secret belongs to
+    (``params`` for a passphrase, default :data:`DEFAULT_KDF`); whether they are right shows
+    only when the MAC is checked. A 36-byte block is version 1, whose scheme and cost it
+    states. Raises :class:`NoPayloadError` if a version 1 block is not one, and
+    :class:`AuthenticationError` if it needs the secret that was not given.
+    """
+    if len(block) == V1_KEY_BLOCK_SIZE:
+        return _open_v1_block(block, passphrase=passphrase, private_key=private_key)
     if len(block) != KEY_BLOCK_SIZE:
         raise NoPayloadError("no hidden message found")
-    scheme, a, b, c = _xor(block[32:], _mask(block[:32]))
+    if passphrase is not None:
+        return _passphrase_keys(passphrase, block, params or DEFAULT_KDF)
+    if private_key is None:
+        raise AuthenticationError("give the passphrase (-p) or the recipient's key (--user)")
+    from . import elligator
+
+    private = X25519PrivateKey.from_private_bytes(private_key)
+    shared = _exchange(private, elligator.public_key_from_representative(block))
+    return _recipient_keys_v2(shared, block, private.public_key().public_bytes_raw())
+
+
+# --- Version 1 key blocks: read in old images; written for secrets kept in the keyring ---
+
+
+def _v1_mask(block_head: bytes) -> bytes:
+    return hashlib.sha256(_V1_MASK_LABEL + block_head).digest()[:4]
+
+
+def _v1_block(head: bytes, raw: bytes) -> bytes:
+    return head + _xor(raw, _v1_mask(head))
+
+
+def _v1_passphrase_block(passphrase: str | bytes, params: KdfParams) -> tuple[bytes, Keys]:
+    salt = os.urandom(32)
+    raw = bytes([SCHEME_PASSPHRASE, params.log2_memory_kib, params.iterations, params.lanes])
+    master = _argon2(normalize_passphrase(passphrase), salt, params)
+    return _v1_block(salt, raw), _split_keys(master, info=_V1_KEYS_INFO)
+
+
+def _v1_recipient_keys(shared: bytes, ephemeral_public: bytes, recipient_public: bytes) -> Keys:
+    return _split_keys(shared, salt=ephemeral_public + recipient_public, info=_V1_KEYS_INFO)
+
+
+def _v1_recipient_block(recipient_public: bytes) -> tuple[bytes, Keys]:
+    recipient = _recipient(recipient_public)
+    ephemeral = X25519PrivateKey.generate()
+    ephemeral_public = ephemeral.public_key().public_bytes_raw()
+    shared = _sealing_exchange(ephemeral, recipient)
+    block = _v1_block(ephemeral_public, bytes([SCHEME_RECIPIENT, 0, 0, 0]))
+    return block, _v1_recipient_keys(shared, ephemeral_public, recipient_public)
+
+
+def read_v1_key_block(block: bytes) -> tuple[int, KdfParams | None]:
+    """The scheme and KDF parameters a version 1 key block states, or :class:`NoPayloadError`."""
+    if len(block) != V1_KEY_BLOCK_SIZE:
+        raise NoPayloadError("no hidden message found")
+    scheme, a, b, c = _xor(block[32:], _v1_mask(block[:32]))
     if scheme == SCHEME_PASSPHRASE:
         params = KdfParams(a, b, c)
         params.check()
@@ -179,24 +283,24 @@ def read_key_block(block: bytes) -> tuple[int, KdfParams | None]:
     raise NoPayloadError("no hidden message found")
 
 
-def open_key_block(
-    block: bytes, *, passphrase: str | bytes | None = None, private_key: bytes | None = None
-) -> Keys:
-    """Derive the keys of a key block from a passphrase or a recipient's private key.
-
-    Raises :class:`NoPayloadError` if the bytes are no key block, and
-    :class:`AuthenticationError` if the block needs the secret that was not given.
-    """
-    scheme, params = read_key_block(block)
+def _open_v1_block(block: bytes, *, passphrase: str | bytes | None,
+                   private_key: bytes | None, bounded: bool = True) -> Keys:
+    scheme, params = read_v1_key_block(block)
     if scheme == SCHEME_PASSPHRASE:
         if passphrase is None:
             raise AuthenticationError("this message is sealed with a passphrase: give it with -p")
-        return _split_keys(_argon2(normalize_passphrase(passphrase), block[:32], params))
+        if bounded and not params.within_image_bound():
+            raise AuthenticationError(
+                f"refused: the hidden data asks for an Argon2id cost of "
+                f"{1 << (params.log2_memory_kib - 10)} MiB and {params.iterations} passes, "
+                "above the 128 MiB and 4 passes stegokit accepts from an image")
+        master = _argon2(normalize_passphrase(passphrase), block[:32], params)
+        return _split_keys(master, info=_V1_KEYS_INFO)
     if private_key is None:
         raise AuthenticationError("this message is sealed to a recipient key: give --user")
     private = X25519PrivateKey.from_private_bytes(private_key)
-    shared = private.exchange(X25519PublicKey.from_public_bytes(block[:32]))
-    return _recipient_keys(shared, block[:32], private.public_key().public_bytes_raw())
+    shared = _exchange(private, block[:32])
+    return _v1_recipient_keys(shared, block[:32], private.public_key().public_bytes_raw())
 
 
 def _tag(key: bytes, data: bytes) -> _hmac.HMAC:
@@ -311,34 +415,34 @@ def verify_password(encoded: str, password: str | bytes) -> bool:
 def wrap_secret(secret: bytes, password: str | bytes, label: bytes, *,
                 params: KdfParams | None = None) -> bytes:
     """Encrypt ``secret`` under a key derived from ``password`` (Argon2id, fresh salt)."""
-    block, keys = passphrase_key_block(password, params=params)
+    block, keys = _v1_passphrase_block(password, params or DEFAULT_KDF)
     return block + seal(secret, keys, block + label)
 
 
 def unwrap_secret(wrapped: bytes, password: str | bytes, label: bytes) -> bytes:
     """Inverse of :func:`wrap_secret`; a wrong password is :class:`AuthenticationError`."""
-    block = wrapped[:KEY_BLOCK_SIZE]
+    block = wrapped[:V1_KEY_BLOCK_SIZE]
     try:
-        keys = open_key_block(block, passphrase=password)
+        keys = _open_v1_block(block, passphrase=password, private_key=None, bounded=False)
     except NoPayloadError:
         raise AuthenticationError("authentication failed: the wrapped key is damaged") from None
-    return unseal(wrapped[KEY_BLOCK_SIZE:], keys, block + label)
+    return unseal(wrapped[V1_KEY_BLOCK_SIZE:], keys, block + label)
 
 
 def seal_to_key(secret: bytes, public_key: bytes, label: bytes) -> bytes:
     """Encrypt ``secret`` so that only the holder of ``public_key``'s private key reads it."""
-    block, keys = recipient_key_block(public_key)
+    block, keys = _v1_recipient_block(public_key)
     return block + seal(secret, keys, block + label)
 
 
 def open_with_key(sealed: bytes, private_key: bytes, label: bytes) -> bytes:
     """Inverse of :func:`seal_to_key`; the wrong key is :class:`AuthenticationError`."""
-    block = sealed[:KEY_BLOCK_SIZE]
+    block = sealed[:V1_KEY_BLOCK_SIZE]
     try:
-        keys = open_key_block(block, private_key=private_key)
+        keys = _open_v1_block(block, passphrase=None, private_key=private_key)
     except NoPayloadError:
         raise AuthenticationError("authentication failed: the sealed secret is damaged") from None
-    return unseal(sealed[KEY_BLOCK_SIZE:], keys, block + label)
+    return unseal(sealed[V1_KEY_BLOCK_SIZE:], keys, block + label)
 
 
 def check_public_key(public_key: bytes) -> None:

@@ -366,21 +366,41 @@ def _hide_lossless(cover: Picture, secret: _Secret, fitted: tuple[bytes, str, st
 
 # --- revealing -------------------------------------------------------------------------------
 
+#: A hidden image file may decode to at most this many pixels per stored byte (an honest
+#: PNG of a flat screenshot rarely does better), and at least ``_MIN_HIDDEN_PIXELS``.
+HIDDEN_PIXELS_PER_BYTE = 64
+_MIN_HIDDEN_PIXELS = 1 << 20
+
+
+def _hidden_pixel_limit(stored: bytes) -> int:
+    return min(images.max_pixels(), max(_MIN_HIDDEN_PIXELS, HIDDEN_PIXELS_PER_BYTE * len(stored)))
+
+
 def reveal_image(stego, *, passphrase: str | bytes | None = None,
-                 private_key: bytes | None = None) -> RevealResult:
+                 private_key: bytes | None = None, kdf: crypto.KdfParams | None = None,
+                 max_payload: int | None = None) -> RevealResult:
     """Recover the image :func:`hide_image` hid; mode, depth and encryption are detected.
 
-    Raises NoPayloadError (nothing found), InputError (a text or file, not an image) or
-    AuthenticationError (wrong secret, damaged data).
+    With a passphrase or private key only an encrypted image is returned (``kdf`` must be
+    the cost it was hidden with, default ``crypto.DEFAULT_KDF``). A hidden image file may
+    inflate to ``max_payload`` bytes (default: :func:`stegokit.container.record_limit`) and
+    decode to at most :data:`HIDDEN_PIXELS_PER_BYTE` pixels per byte stored.
+
+    Raises NoPayloadError (nothing found), InputError (a text or file, not an image; an
+    image larger than its stored size can honestly hold) or AuthenticationError (wrong
+    secret, a plain image when a secret was given, damaged data).
     """
     picture = images.load(stego)
-    found = imagehide.extract(picture.pixels, unlock=make_unlock(passphrase, private_key))
+    found = imagehide.extract(picture.pixels, unlock=make_unlock(passphrase, private_key, kdf),
+                              max_record=max_payload)
     if found.mode == LOSSLESS:
-        secret = images.load_bytes(found.data, found.name or "the hidden image")
+        secret = images.load_bytes(found.data, found.name or "the hidden image",
+                                   max_pixels=_hidden_pixel_limit(found.data))
         return RevealResult(Picture(secret.pixels, secret.info), found.mode, found.depth,
                             found.encrypted, found.data, secret.source_format, found.name)
     if found.packed:
-        codes = images.load_bytes(found.data, "the hidden image").pixels
+        codes = images.load_bytes(found.data, "the hidden image",
+                                  max_pixels=_hidden_pixel_limit(found.data)).pixels
         channels = codes.shape[2]
         if codes.max() >> found.k:
             raise AuthenticationError("integrity check failed: the hidden image is damaged")

@@ -105,13 +105,16 @@ def _kept_info(image: Image.Image) -> dict:
 
 
 @contextmanager
-def _reading(name: str) -> Iterator[None]:
-    previous, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, max_pixels()
+def _reading(name: str, limit: int | None = None) -> Iterator[None]:
+    previous, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, limit or max_pixels()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             yield
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        if limit:
+            raise InputError(f"{name}: more than {limit:,} pixels, more than its stored size "
+                             "can honestly hold: refused") from None
         raise InputError(
             f"{name}: more than {max_pixels():,} pixels; raise STEGOKIT_MAX_PIXELS if you "
             "trust this file"
@@ -144,14 +147,15 @@ def load(source: str | os.PathLike | Image.Image | np.ndarray) -> Picture:
         return _from_pillow(image, name)
 
 
-def load_bytes(data: bytes, name: str = "image") -> Picture:
-    """Load an image from the bytes of an image file."""
-    with _reading(name), Image.open(io.BytesIO(data)) as image:
-        return _from_pillow(image, name)
+def load_bytes(data: bytes, name: str = "image", *, max_pixels: int | None = None) -> Picture:
+    """Load an image from the bytes of an image file; ``max_pixels`` lowers the
+    decompression-bomb limit (for an image found inside another)."""
+    with _reading(name, max_pixels), Image.open(io.BytesIO(data)) as image:
+        return _from_pillow(image, name, max_pixels)
 
 
-def _from_pillow(image: Image.Image, name: str) -> Picture:
-    with _reading(name):
+def _from_pillow(image: Image.Image, name: str, limit: int | None = None) -> Picture:
+    with _reading(name, limit):
         notices = []
         if getattr(image, "n_frames", 1) > 1:
             notices.append(f"{name} is animated: only its first frame is used")

@@ -1,11 +1,14 @@
-"""Regenerate container_v1.json, the container format's test vectors (docs/format.md).
+"""Regenerate container_v2.json, the container format's test vectors (docs/format.md).
 
 Run from the repository root: ``python tests/vectors/make_vectors.py``. Every random input
-(salt, IV, ephemeral key) is fixed here, so the output is the same on every run.
+(salt, IV, ephemeral key, Elligator tweak) is fixed here, so the output is the same on every
+run. container_v1.json, made by version 1 of this script, is kept as it was: version 1
+containers must stay readable.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zlib
 from pathlib import Path
@@ -13,13 +16,27 @@ from pathlib import Path
 from stegokit import container, crypto
 from stegokit.container import Payload
 
-CHEAP = crypto.KdfParams(log2_memory_kib=13, iterations=1, lanes=1)
+CHEAP_JSON = {"log2_memory_kib": 13, "iterations": 1, "lanes": 1}
+CHEAP = crypto.KdfParams(**CHEAP_JSON)
 SALT = bytes(range(32))
 IV = bytes(range(100, 116))
 RECIPIENT_PRIVATE = bytes.fromhex(
     "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")
-EPHEMERAL_PRIVATE = bytes.fromhex(
-    "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb")
+#: Bits 0-2: the low-order point added; bit 3: which representative; bits 6-7: top bits.
+TWEAK = 0b1100_1101
+
+
+def _ephemeral_private() -> bytes:
+    """The first of a fixed series of private keys whose dirty point has a representative."""
+    public = crypto.public_key_of(RECIPIENT_PRIVATE)
+    for counter in range(100):
+        candidate = hashlib.sha256(b"stegokit vector ephemeral %d" % counter).digest()
+        try:
+            crypto.recipient_key_block(public, ephemeral_private=candidate, tweak=TWEAK)
+        except ValueError:
+            continue
+        return candidate
+    raise RuntimeError("no representable ephemeral key in 100 tries")
 
 
 def _payload_json(payload: Payload) -> dict:
@@ -42,14 +59,15 @@ def generate() -> list[dict]:
         lock = None
         if secret == "recipient":
             public = crypto.public_key_of(RECIPIENT_PRIVATE)
-            lock = crypto.recipient_key_block(public, ephemeral_private=EPHEMERAL_PRIVATE)
+            ephemeral = _ephemeral_private()
+            lock = crypto.recipient_key_block(public, ephemeral_private=ephemeral, tweak=TWEAK)
             entry.update(recipient_public_hex=public.hex(),
                          recipient_private_hex=RECIPIENT_PRIVATE.hex(),
-                         ephemeral_private_hex=EPHEMERAL_PRIVATE.hex(), iv_hex=IV.hex())
+                         ephemeral_private_hex=ephemeral.hex(), tweak=TWEAK, iv_hex=IV.hex())
         elif secret:
             lock = crypto.passphrase_key_block(secret, params=CHEAP, salt=SALT)
             entry.update(passphrase=secret, salt_hex=SALT.hex(), iv_hex=IV.hex(),
-                         kdf={"log2_memory_kib": 13, "iterations": 1, "lanes": 1})
+                         kdf=CHEAP_JSON)
         data = container.pack(payload, codec=entry["codec"], param=entry["param"], lock=lock,
                               iv=IV if lock else None)
         entry["container_hex"] = data.hex()
@@ -74,8 +92,8 @@ def invalid(good: list[dict]) -> list[dict]:
     wrong_crc = bytearray(plain)
     wrong_crc[-1] ^= 0xFF
     damaged_version = bytearray(plain)
-    damaged_version[4] = 2
-    fields = plain[:4] + b"\x02" + plain[5:12]
+    damaged_version[4] = 3
+    fields = plain[:4] + b"\x03" + plain[5:12]
     header = fields + (zlib.crc32(fields) & 0xFFFF).to_bytes(2, "big")
     body = header + plain[14:-4]
     future = body + zlib.crc32(body).to_bytes(4, "big")
@@ -88,14 +106,19 @@ def invalid(good: list[dict]) -> list[dict]:
          "error": "AuthenticationError"},
         {"description": "version byte damaged", "container_hex": bytes(damaged_version).hex(),
          "error": "AuthenticationError"},
-        {"description": "unknown version 2 (valid header check)", "container_hex": future.hex(),
+        {"description": "unknown version 3 (valid header check)", "container_hex": future.hex(),
          "error": "FormatError"},
         {"description": "wrong passphrase", "container_hex": sealed.hex(),
-         "passphrase": "incorrect horse", "error": "AuthenticationError"},
+         "passphrase": "incorrect horse", "kdf": CHEAP_JSON, "error": "AuthenticationError"},
+        {"description": "right passphrase, another KDF cost", "container_hex": sealed.hex(),
+         "passphrase": "correct horse", "error": "AuthenticationError"},
+        {"description": "a plain container opened with a passphrase",
+         "container_hex": plain.hex(), "passphrase": "correct horse", "kdf": CHEAP_JSON,
+         "error": "AuthenticationError"},
         {"description": "flipped ciphertext bit", "container_hex": bytes(flipped).hex(),
-         "passphrase": "correct horse", "error": "AuthenticationError"},
+         "passphrase": "correct horse", "kdf": CHEAP_JSON, "error": "AuthenticationError"},
         {"description": "truncated ciphertext", "container_hex": sealed[:-1].hex(),
-         "passphrase": "correct horse", "error": "AuthenticationError"},
+         "passphrase": "correct horse", "kdf": CHEAP_JSON, "error": "AuthenticationError"},
     ]
 
 
@@ -103,7 +126,7 @@ def main() -> None:
     good = generate()
     vectors = {"generate": good, "verify": [*good, _compressed_text()],
                "invalid": invalid(good)}
-    path = Path(__file__).with_name("container_v1.json")
+    path = Path(__file__).with_name("container_v2.json")
     path.write_text(json.dumps(vectors, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {path}")
 

@@ -86,6 +86,28 @@ PassphraseFile = Annotated[Path | None, typer.Option(
     dir_okay=False,
 )]
 Force = Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output file.")]
+
+_SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+def _parse_size(text: str | None) -> int | None:
+    """``--max-payload``'s value: bytes, or a number with K, M or G (powers of 1024)."""
+    if text is None:
+        return None
+    raw = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = raw[-1:] if raw[-1:] in _SIZE_UNITS else ""
+    number = raw[: len(raw) - len(unit)]
+    if not number.isdigit() or int(number) == 0:
+        raise typer.BadParameter(f"{text!r} is not a size (examples: 200M, 1G, 5000000)")
+    return int(number) * _SIZE_UNITS[unit]
+
+
+MaxPayload = Annotated[int | None, typer.Option(
+    "--max-payload", metavar="SIZE", parser=_parse_size,
+    help="The most bytes a compressed hidden payload may expand to (e.g. 500M, 2G). By "
+    "default 64 MiB, and at most 64 times what the image can carry, so that a small hostile "
+    "image cannot fill the disk or memory.",
+)]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 
 

@@ -13,6 +13,7 @@ from .common import (
     AskPassphrase,
     Force,
     JsonOut,
+    MaxPayload,
     PassphraseFile,
     format_psnr,
     notice,
@@ -136,12 +137,15 @@ def reveal_image(
     passphrase: AskPassphrase = False,
     passphrase_file: PassphraseFile = None,
     user: OpenAsOption = None,
+    max_payload: MaxPayload = None,
     force: Force = False,
     json_out: JsonOut = False,
 ) -> None:
     """Recover a hidden image; the mode, bit depth and encryption are detected.
 
-    Exit code 3: no hidden message; 4: wrong passphrase or damaged data.
+    With a passphrase or --user, only an image sealed with it is revealed (a plain one is
+    refused with exit code 4). Exit code 3: no hidden message; 4: wrong passphrase or
+    damaged data.
 
     Example: stegokit reveal-image out.png -o secret.png -p
     """
@@ -152,7 +156,8 @@ def reveal_image(
         raise OutputError(f"{output} exists; use --force to overwrite it")
     key, secret_key = opening_secrets(passphrase, passphrase_file, user)
     with working("Looking for a hidden image…"):
-        found = imageapi.reveal_image(stego, passphrase=key, private_key=secret_key)
+        found = imageapi.reveal_image(stego, passphrase=key, private_key=secret_key,
+                                      max_payload=max_payload)
         found.save(output, force=force)
     height, width = found.pixels.shape[:2]
     if json_out:

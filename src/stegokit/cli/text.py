@@ -14,6 +14,7 @@ from .common import (
     AskPassphrase,
     Force,
     JsonOut,
+    MaxPayload,
     PassphraseFile,
     format_psnr,
     notice,
@@ -159,12 +160,15 @@ def extract_text(
     user: OpenAsOption = None,
     method: Annotated[FindMethod, typer.Option(
         "--method", help="auto: the LSB codec, then the neural codec.")] = FindMethod.auto,
+    max_payload: MaxPayload = None,
     force: Force = False,
     json_out: JsonOut = False,
 ) -> None:
     """Recover a hidden message or file; the method and bit depth are detected.
 
     Prints text on stdout. Files are written with -o (never dumped on a terminal).
+    With a passphrase or --user, only a message sealed with it is shown: a plain message
+    or the neural codec's (which anyone can write) is refused with exit code 4.
     Exit code 3: no hidden message; 4: wrong passphrase or damaged data.
 
     Example: stegokit extract-text out.png -p
@@ -176,7 +180,7 @@ def extract_text(
     secret, key = opening_secrets(passphrase, passphrase_file, user)
     with working("Looking for a hidden message…"):
         found = api.extract_text(stego, passphrase=secret, private_key=key,
-                                 method=method.value)
+                                 method=method.value, max_payload=max_payload)
     payload = found.payload
     for line in found.notices:
         notice(line)

@@ -404,15 +404,18 @@ def _read_stream(pixels: np.ndarray, count: int, layout: _Layout, key: bytes) ->
     return symbols
 
 
-def extract(pixels: np.ndarray, *,
-            unlock: Callable[[bytes], crypto.Keys] | None = None) -> Revealed:
+def extract(pixels: np.ndarray, *, unlock: Callable[[bytes], crypto.Keys] | None = None,
+            max_record: int | None = None) -> Revealed:
     """Read the secret image a stego image carries; mode and depth come from its header.
 
     Parameters
     ----------
     pixels : ndarray, shape (H, W, C), uint8
     unlock : callable, optional
-        Turns a 36-byte key block into keys (see :func:`stegokit.api.make_unlock`).
+        Turns a key block into keys (see :func:`stegokit.api.make_unlock`); with it only an
+        encrypted image is returned.
+    max_record : int, optional
+        The most bytes a compressed image file may inflate to (:func:`lsb.extract`).
 
     Returns
     -------
@@ -430,7 +433,7 @@ def extract(pixels: np.ndarray, *,
         Wrong passphrase or key, or the data was damaged or tampered with.
     """
     kept = _KeptKeys(unlock) if unlock is not None else None
-    found = lsb.extract(pixels, unlock=kept)
+    found = lsb.extract(pixels, unlock=kept, max_record=max_record)
     if found.codec != CODEC_IMAGE or found.payload.kind != "image":
         what = container.CODEC_NAMES[found.codec]
         raise InputError(f"this image carries a {found.payload.kind} hidden with the {what} "

@@ -32,8 +32,9 @@ from .order import BLOCK, FIXED_KEY, Order, order
 BITS = (1, 2, 3, 4)
 #: The largest Hamming code used for matrix embedding (63 values per group, one per sweep).
 MAX_CODE = 6
-#: Blocks at the end of the values that hold the key block of an encrypted container.
-KEY_BLOCKS = math.ceil(crypto.KEY_BLOCK_SIZE * 8 / BLOCK)
+#: Blocks at the end of the values that hold the key block of an encrypted container (sized
+#: for version 1's 36 bytes; version 2's 32 fill the first 256 values).
+KEY_BLOCKS = math.ceil(crypto.V1_KEY_BLOCK_SIZE * 8 / BLOCK)
 #: Blocks a chunked pass handles at a time (its buffers stay in cache).
 _CHUNK_BLOCKS = 1 << 15
 
@@ -161,9 +162,10 @@ class Carrier:
         pixel, channel = np.divmod(values, self.data_channels)
         return pixel * self.channels + channel
 
-    def key_block_flat(self) -> np.ndarray:
+    def key_block_flat(self, size: int = crypto.KEY_BLOCK_SIZE) -> np.ndarray:
+        """Flat indices of the values holding a key block of ``size`` bytes (1 bit each)."""
         start = (self.raw_blocks - KEY_BLOCKS) * BLOCK
-        return self.value_flat(np.arange(start, start + crypto.KEY_BLOCK_SIZE * 8))
+        return self.value_flat(np.arange(start, start + size * 8))
 
 
 def _symbol_spans(bits: int):
@@ -587,8 +589,9 @@ def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, code: int = 0,
     return out, changed
 
 
-def _find(pixels: np.ndarray, key: bytes, encrypted: bool) -> tuple[Header, bytes] | None:
-    """Try each bit depth for a header along the order of ``key``; the header and the rest."""
+def _find(pixels: np.ndarray, key: bytes, encrypted: bool) -> tuple[Header, bytes, int] | None:
+    """Try each bit depth for a header along the order of ``key``: the header, the rest of
+    the container and the carrier's room in bytes."""
     flat = pixels.reshape(-1)
     for bits in BITS:
         carrier = Carrier(pixels, bits, encrypted)
@@ -605,49 +608,70 @@ def _find(pixels: np.ndarray, key: bytes, encrypted: bool) -> tuple[Header, byte
         code = _hamming_code_of(header)
         if not code:
             data = _read_ordered(flat, carrier, sequence, bits, HEADER_SIZE + rest)
-            return header, data[HEADER_SIZE:]
+            return header, data[HEADER_SIZE:], carrier.room
         if bits != 1 or code > MAX_CODE or \
                 _slots(rest, code) > _hamming_capacity(carrier.size, code):
             raise AuthenticationError("integrity check failed: the header is damaged")
-        return header, _read_hamming(pixels, carrier, sequence, rest, code)
+        return header, _read_hamming(pixels, carrier, sequence, rest, code), carrier.room
     return None
 
 
-def extract(pixels: np.ndarray, *,
-            unlock: Callable[[bytes], crypto.Keys] | None = None) -> Extracted:
+def extract(pixels: np.ndarray, *, unlock: Callable[[bytes], crypto.Keys] | None = None,
+            max_record: int | None = None) -> Extracted:
     """Read the container an image carries.
 
     Parameters
     ----------
     pixels : ndarray, shape (H, W, C), uint8
     unlock : callable, optional
-        Turns a 36-byte key block into keys (from a passphrase or a private key). Without it
-        only plain containers are found.
+        Turns a key block (32 bytes, or 36 for version 1) into keys, from a passphrase or a
+        private key. With it, only an encrypted container is returned: a plain one is
+        refused, since anyone can write it. Without it only plain containers are found.
+    max_record : int, optional
+        The most bytes a compressed payload may inflate to (default
+        :func:`stegokit.container.record_limit` of the carrier).
 
     Raises
     ------
     NoPayloadError
         Nothing found.
     AuthenticationError
-        Wrong key, or the data was damaged or tampered with.
+        Wrong key, no encrypted message, or the data was damaged or tampered with.
     """
     _check(pixels)
+    if unlock is not None:
+        return _extract_sealed(pixels, unlock, max_record)
     found = _find(pixels, FIXED_KEY, encrypted=False)
-    if found:
-        header, rest = found
-        return Extracted(container.open_plain(header, rest), header.codec, header.param, False)
-    hint = "no hidden message found"
-    if unlock is None:
-        raise NoPayloadError(hint + " (if it was encrypted, give the passphrase or --user)")
+    if not found:
+        raise NoPayloadError(
+            "no hidden message found (if it was encrypted, give the passphrase or --user)")
+    header, rest, room = found
+    payload = container.open_plain(header, rest,
+                                   limit=container.record_limit(room, max_record))
+    return Extracted(payload, header.codec, header.param, False)
+
+
+def _extract_sealed(pixels: np.ndarray, unlock: Callable[[bytes], crypto.Keys],
+                    max_record: int | None) -> Extracted:
+    """The encrypted container, trying a version 2 key block, then a version 1 one."""
     carrier = Carrier(pixels, 4, encrypted=True)
     if carrier.size == 0:
-        raise NoPayloadError(hint)
+        raise NoPayloadError("no hidden message found (the image is too small to hold one)")
     flat = pixels.reshape(-1)
-    block = _bytes(flat[carrier.key_block_flat()] & np.uint8(1), 1, crypto.KEY_BLOCK_SIZE)
-    keys = unlock(block)
-    found = _find(pixels, keys.order, encrypted=True)
-    if not found or not found[0].encrypted:
-        raise AuthenticationError("authentication failed: wrong passphrase or key, or no message")
-    header, rest = found
-    payload = container.open_sealed(block, header, rest, keys)
-    return Extracted(payload, header.codec, header.param, True)
+    for size in (crypto.KEY_BLOCK_SIZE, crypto.V1_KEY_BLOCK_SIZE):
+        block = _bytes(flat[carrier.key_block_flat(size)] & np.uint8(1), 1, size)
+        try:
+            keys = unlock(block)
+        except NoPayloadError:  # not a version 1 key block
+            continue
+        found = _find(pixels, keys.order, encrypted=True)
+        if found and found[0].encrypted:
+            header, rest, room = found
+            payload = container.open_sealed(block, header, rest, keys,
+                                            limit=container.record_limit(room, max_record))
+            return Extracted(payload, header.codec, header.param, True)
+    if _find(pixels, FIXED_KEY, encrypted=False):
+        raise AuthenticationError(
+            "refused: this image carries a plain message, which anyone could have written, "
+            "not one sealed with this passphrase or key (leave out the secret to read it)")
+    raise AuthenticationError("authentication failed: wrong passphrase or key, or no message")
