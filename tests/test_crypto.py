@@ -64,7 +64,7 @@ def test_recipient_sealing():
 def test_schemes_are_separated():
     """The same 32 bytes opened as a passphrase block and as a recipient block give
     unrelated keys (the reader finds the scheme by trial)."""
-    private, public = crypto.generate_keypair()
+    _, public = crypto.generate_keypair()
     block, keys = crypto.recipient_key_block(public)
     assert crypto.open_key_block(block, passphrase="pw") != keys
 
