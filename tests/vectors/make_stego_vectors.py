@@ -1,9 +1,10 @@
-"""Write stego_v1/, stego images in every LSB and hide-image layout, with stego_v1.json.
+"""Write stego_vN/, stego images in every LSB and hide-image layout, with stego_vN.json,
+N the container version this stegokit writes.
 
 Run from the repository root: ``python tests/vectors/make_stego_vectors.py``. The images are
-committed: tests/test_stego_vectors.py reads them with the current code, so a change that
-would leave images written by an earlier version unreadable fails there. Regenerate only
-when the format's version changes.
+committed: tests/test_stego_vectors.py reads every version's with the current code, so a
+change that would leave images written by an earlier version unreadable fails there.
+Regenerate only when the format's version changes (stego_v1/ was written by version 1).
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ import numpy as np
 from skimage import data as skdata
 
 import stegokit
-from stegokit import crypto, images
+from stegokit import container, crypto, images
 from stegokit.api import make_unlock
 from stegokit.codecs import lsb
 
 HERE = Path(__file__).parent
-OUT = HERE / "stego_v1"
-CHEAP = crypto.KdfParams(log2_memory_kib=13, iterations=1, lanes=1)
+VERSION = container.VERSION
+OUT = HERE / f"stego_v{VERSION}"
+CHEAP_FIELDS = [13, 1, 1]
+CHEAP = crypto.KdfParams(*CHEAP_FIELDS)
 RECIPIENT_PRIVATE = bytes.fromhex(
     "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")
 
@@ -42,7 +45,7 @@ def _random(size: int, seed: int) -> bytes:
 def _lsb_cases(covers: dict[str, np.ndarray]):
     """``(name, cover, message, options, extract options)`` for each LSB layout."""
     room = lsb.capacity(covers["RGB"], 1, encrypted=False, name="full.bin")
-    text = "v1 stego vector: ünïcödé, 中文, עברית, 🙂"
+    text = f"v{VERSION} stego vector: ünïcödé, 中文, עברית, 🙂"
     return [
         ("text-1bit-code6", "RGB", text, {}, {}),
         ("file-1bit-code3", "RGB", _random(room // 4, 1), {"filename": "quarter.bin"}, {}),
@@ -55,10 +58,10 @@ def _lsb_cases(covers: dict[str, np.ndarray]):
         ("text-grey", "L", text, {}, {}),
         ("text-grey-alpha-2bits", "LA", text, {"bits": 2}, {}),
         ("text-passphrase", "RGB", text, {"passphrase": "correct horse", "kdf": CHEAP},
-         {"passphrase": "correct horse"}),
+         {"passphrase": "correct horse", "kdf": CHEAP_FIELDS}),
         ("file-passphrase-2bits", "RGB", _random(3000, 6),
          {"bits": 2, "filename": "c.bin", "passphrase": "battery staple", "kdf": CHEAP},
-         {"passphrase": "battery staple"}),
+         {"passphrase": "battery staple", "kdf": CHEAP_FIELDS}),
         ("text-recipient", "RGB", text,
          {"recipient": crypto.public_key_of(RECIPIENT_PRIVATE)},
          {"private_key_hex": RECIPIENT_PRIVATE.hex()}),
@@ -72,7 +75,7 @@ def _hide_cases():
         ("image-planes", secret, {"mode": "planes", "bits": 3}, {}),
         ("image-planes-passphrase", secret,
          {"mode": "planes", "bits": 4, "passphrase": "pass", "kdf": CHEAP},
-         {"passphrase": "pass"}),
+         {"passphrase": "pass", "kdf": CHEAP_FIELDS}),
     ]
 
 
@@ -85,6 +88,7 @@ def main() -> None:
             OUT / f"{name}.png", force=True)
         found = lsb.extract(images.load(OUT / f"{name}.png").pixels,
                             unlock=make_unlock(**_unlock(unlock)))
+        assert found.encrypted == bool(unlock)
         entries.append({"file": f"{name}.png", "kind": "lsb", "unlock": unlock,
                         "param": found.param, "payload_kind": found.payload.kind,
                         "name": found.payload.name, "size": len(found.payload.data),
@@ -96,12 +100,15 @@ def main() -> None:
         entries.append({"file": f"{name}.png", "kind": "image", "unlock": unlock,
                         "mode": revealed.mode, "bits": revealed.bits, "k": revealed.k,
                         "sha256": hashlib.sha256(revealed.pixels.tobytes()).hexdigest()})
-    (HERE / "stego_v1.json").write_text(json.dumps(entries, indent=1) + "\n")
+    (HERE / f"stego_v{VERSION}.json").write_text(json.dumps(entries, indent=1) + "\n")
 
 
 def _unlock(unlock: dict) -> dict:
+    """Keyword arguments for extract_text / reveal_image from a vector's "unlock" entry."""
     if "private_key_hex" in unlock:
         return {"private_key": bytes.fromhex(unlock["private_key_hex"])}
+    if "kdf" in unlock:
+        return {**unlock, "kdf": crypto.KdfParams(*unlock["kdf"])}
     return unlock
 
 
