@@ -11,7 +11,9 @@ harness (default 300); the long run documented in docs/security.md sets it to 10
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -21,9 +23,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import stegokit
-from stegokit import container, keytext
-from stegokit.codecs import neural, neural_ecc
-from stegokit.errors import NoPayloadError, StegokitError
+from stegokit import container, crypto, keytext
+from stegokit.codecs import lsb, neural, neural_ecc
+from stegokit.errors import AuthenticationError, NoPayloadError, StegokitError
 
 EXAMPLES = int(os.environ.get("STEGOKIT_FUZZ_EXAMPLES", "300"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
@@ -202,3 +204,76 @@ def test_neural_extract_survives_random_arrays(dtype, shape, fill, seed, transpo
         pixels = pixels.T  # a non-contiguous view
     with pytest.raises(StegokitError):
         neural.extract(pixels)
+
+
+# --- key blocks and KDF parameters (security v2) ---------------------------------------------
+
+RECIPIENT_PRIVATE, RECIPIENT_PUBLIC = crypto.generate_keypair()
+
+
+@FUZZ
+@given(st.binary(min_size=0, max_size=40) | st.binary(min_size=32, max_size=32)
+       | st.binary(min_size=36, max_size=36), st.booleans())
+def test_key_block_opener_survives_random_blocks(block, with_passphrase):
+    secret = {"passphrase": "pw"} if with_passphrase else {"private_key": RECIPIENT_PRIVATE}
+    try:
+        keys = crypto.open_key_block(block, **secret)
+    except (AuthenticationError, NoPayloadError):
+        return
+    assert len(block) in (crypto.KEY_BLOCK_SIZE, crypto.V1_KEY_BLOCK_SIZE)
+    assert len(keys.encryption) == len(keys.mac) == len(keys.order) == 32
+
+
+@FUZZ
+@given(st.binary(min_size=32, max_size=32), st.integers(0, 255), st.integers(0, 255),
+       st.integers(0, 255), st.integers(0, 255))
+def test_v1_kdf_parameters_are_bounded_before_any_work(salt, scheme, memory, passes, lanes):
+    """Whatever cost a version 1 key block states, Argon2id only ever runs within the
+    documented bound (128 MiB, 4 passes, 4 lanes); everything else is refused first."""
+    mask = hashlib.sha256(b"stegokit key block v1" + salt).digest()[:4]
+    block = salt + bytes(a ^ b for a, b in zip((scheme, memory, passes, lanes), mask,
+                                               strict=True))
+    asked = []
+
+    def recorder(secret, salt, params):
+        asked.append(params)
+        return bytes(32)
+
+    with mock.patch.object(crypto, "_argon2", recorder), \
+            contextlib.suppress(AuthenticationError, NoPayloadError):
+        crypto.open_key_block(block, passphrase="pw")
+    assert all(params.within_image_bound() for params in asked)
+    assert len(asked) <= 1
+
+
+SEALED = {
+    "passphrase": stegokit.embed_text(photo("chelsea")[:96, :128], "sealed and fuzzed",
+                                      passphrase="pw", rng=0).pixels,
+    "private_key": stegokit.embed_text(photo("chelsea")[:96, :128], "sealed and fuzzed",
+                                       recipient=RECIPIENT_PUBLIC, rng=0).pixels,
+}
+
+
+@FUZZ
+@given(st.sampled_from(sorted(SEALED)),
+       st.lists(st.tuples(st.integers(0, 319), st.integers(0, 1)), min_size=1, max_size=12),
+       st.lists(st.tuples(st.integers(0, 96 * 128 * 3 - 1), st.integers(0, 255)), max_size=8))
+def test_sealed_extractor_survives_mutated_key_blocks(scheme, key_edits, pixel_edits):
+    """Flipped bits in the key block region (and anywhere else): the exact message or an
+    AuthenticationError, never another message or another error."""
+    pixels = SEALED[scheme].copy()
+    carrier = lsb.Carrier(pixels, 4, encrypted=True)
+    where = carrier.key_block_flat(crypto.V1_KEY_BLOCK_SIZE + 4)
+    flat = pixels.reshape(-1)
+    for index, bit in key_edits:
+        flat[where[index]] = (flat[where[index]] & 0xFE) | bit
+    for index, value in pixel_edits:
+        flat[index] = value
+    secret = "pw" if scheme == "passphrase" else RECIPIENT_PRIVATE
+    try:
+        found = stegokit.extract_text(pixels, **{scheme: secret})
+    except AuthenticationError:
+        event("refused")
+        return
+    event("read")
+    assert found.text == "sealed and fuzzed" and found.encrypted
