@@ -94,7 +94,7 @@ def test_low_order_points_have_order_8():
     assert elligator._add(points[7], points[1]) is None
 
 
-@pytest.mark.parametrize("u", [0, 1, elligator._ORDER8_U, elligator.P - 1])
+@pytest.mark.parametrize("u", [0, 1, elligator.ORDER8_U, elligator.P - 1])
 def test_low_order_ephemeral_keys_are_authentication_errors(u):
     private, _ = crypto.generate_keypair()
     block = u.to_bytes(32, "little") + crypto._xor(bytes([2, 0, 0, 0]),
@@ -106,7 +106,7 @@ def test_low_order_ephemeral_keys_are_authentication_errors(u):
 def test_a_v2_block_mapping_to_a_low_order_point_is_an_authentication_error():
     private, _ = crypto.generate_keypair()
     # r = 0 maps to u = -A... search a few small representatives for a low-order image
-    low = {elligator.P - 1, 0, 1, elligator._ORDER8_U}
+    low = {elligator.P - 1, 0, 1, elligator.ORDER8_U}
     found = 0
     for r in range(0, 5000):
         block = r.to_bytes(32, "little")

@@ -8,11 +8,10 @@ output (or partial) file was written; the bomb cases also measure peak memory.
 from __future__ import annotations
 
 import hashlib
-import os
 import tracemalloc
-import zlib
 from pathlib import Path
 
+import hostile_files
 import numpy as np
 import pytest
 from conftest import photo
@@ -22,9 +21,9 @@ from scipy import stats
 from typer.testing import CliRunner
 
 import stegokit
-from stegokit import container, crypto, elligator, imageapi
+from stegokit import crypto, elligator, imageapi
 from stegokit.cli import app
-from stegokit.codecs import imagehide, lsb
+from stegokit.codecs import lsb
 from stegokit.errors import AuthenticationError, FormatError, InputError
 
 runner = CliRunner()
@@ -252,18 +251,8 @@ def _measured(function, *args, **kwargs):
 @pytest.fixture(scope="module")
 def zip_bomb(tmp_path_factory) -> Path:
     """A 2.4 MB PNG whose plain container holds 1 MB of zlib that inflates to 1 GiB."""
-    deflate = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
-    body = bytearray(deflate.compress(bytes([1, 0])))  # record: a file, no name
-    zeros = bytes(1 << 24)
-    for _ in range(64):
-        body += deflate.compress(zeros)
-    body += deflate.flush()
-    header = container.Header(container.FLAG_COMPRESSED, container.CODEC_LSB,
-                              lsb.layout_param(4), len(body)).pack()
-    data = header + bytes(body) + zlib.crc32(header + bytes(body)).to_bytes(4, "big")
-    cover = np.random.default_rng(0).integers(1, 255, (860, 860, 3), np.uint8)
-    stego, _ = lsb.embed(cover, data, bits=4, rng=0)
-    return _save(stego, tmp_path_factory.mktemp("bomb") / "bomb.png")
+    return hostile_files.save(hostile_files.zip_bomb(),
+                              tmp_path_factory.mktemp("bomb") / "bomb.png")
 
 
 @pytest.mark.parametrize("to_file", [True, False])
@@ -285,28 +274,9 @@ def test_max_payload_lowers_or_raises_the_limit(zip_bomb):
     assert result.exit_code == 2
 
 
-def _hidden_image_bomb(side: int) -> bytes:
-    """A 1-bit PNG of ``side`` x ``side`` white pixels, written by hand (a few KB)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (len(data).to_bytes(4, "big") + kind + data
-                + zlib.crc32(kind + data).to_bytes(4, "big"))
-
-    row = b"\x00" + b"\xff" * ((side + 7) // 8)
-    deflate = zlib.compressobj(9)
-    idat = b"".join(deflate.compress(row) for _ in range(side)) + deflate.flush()
-    ihdr = side.to_bytes(4, "big") * 2 + bytes([1, 0, 0, 0, 0])
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat)
-            + chunk(b"IEND", b""))
-
-
 def test_a_hidden_image_larger_than_its_stored_size_can_hold_is_refused(tmp_path):
-    png = _hidden_image_bomb(14000)
-    assert len(png) < 50_000
-    packed = container.pack(container.Payload(png, "image", "secret.png"),
-                            codec=container.CODEC_IMAGE,
-                            param=imagehide.param(imagehide.LOSSLESS, 1, packed=True))
-    stego, _ = lsb.embed(photo("astronaut"), packed, bits=1, rng=0)
-    path = _save(stego, tmp_path / "stego.png")
+    assert len(hostile_files.flat_png(14000)) < 50_000
+    path = _save(hostile_files.hidden_image_bomb(photo("astronaut")), tmp_path / "stego.png")
     out = tmp_path / "secret.png"
     result, peak = _measured(_cli, "reveal-image", str(path), "-o", str(out))
     assert result.exit_code == 1, result.output
@@ -317,38 +287,31 @@ def test_a_hidden_image_larger_than_its_stored_size_can_hold_is_refused(tmp_path
         imageapi.reveal_image(path)
 
 
-def _with_v1_key_block(pixels: np.ndarray, block: bytes) -> np.ndarray:
-    """``pixels`` with a version 1 key block written where version 1 put it."""
-    out = pixels.copy()
-    carrier = lsb.Carrier(out, 4, encrypted=True)
-    where = carrier.key_block_flat(crypto.V1_KEY_BLOCK_SIZE)
-    flat = out.reshape(-1)
-    flat[where] = (flat[where] & 0xFE) | np.unpackbits(np.frombuffer(block, np.uint8))
-    return out
-
-
 def test_a_key_block_asking_for_a_huge_kdf_is_refused_before_any_work(tmp_path):
-    salt = os.urandom(32)
-    raw = bytes([crypto.SCHEME_PASSPHRASE, 20, 10, 1])  # 1 GiB, 10 passes
-    block = salt + bytes(a ^ b for a, b in zip(
-        raw, hashlib.sha256(b"stegokit key block v1" + salt).digest()[:4], strict=True))
-    path = _save(_with_v1_key_block(photo("coffee"), block), tmp_path / "kdf.png")
+    path = _save(hostile_files.kdf_bomb(photo("coffee")), tmp_path / "kdf.png")
     result, peak = _measured(_cli, "extract-text", str(path), STEGOKIT_PASSPHRASE="pw")
     assert result.exit_code == 4, result.output
     assert "1024 MiB and 10 passes" in result.stderr
     assert peak < PEAK_BYTES
 
 
-@pytest.mark.parametrize("u", [0, 1, elligator._ORDER8_U])
+@pytest.mark.parametrize("u", [0, 1, elligator.ORDER8_U])
 def test_a_low_order_ephemeral_key_is_exit_4(monkeypatch, tmp_path, u):
     isolate(monkeypatch, tmp_path)
     register("alice@example.org", "alice pw")
-    head = u.to_bytes(32, "little")
-    block = head + bytes(a ^ b for a, b in zip(
-        bytes([crypto.SCHEME_RECIPIENT, 0, 0, 0]),
-        hashlib.sha256(b"stegokit key block v1" + head).digest()[:4], strict=True))
-    path = _save(_with_v1_key_block(photo("coffee"), block), tmp_path / "low.png")
+    path = _save(hostile_files.low_order_key(photo("coffee"), u), tmp_path / "low.png")
     result = runner.invoke(app, ["extract-text", str(path), "--user", "alice@example.org"],
                            env={"STEGOKIT_PASSWORD": "alice pw"})
     assert result.exit_code == 4, result.output
     assert "internal error" not in result.output
+
+
+@pytest.mark.parametrize(("passphrase", "warned"), [("short", True),
+                                                    ("correct horse battery", False)])
+def test_a_short_passphrase_is_warned_about(tmp_path, cover_png, passphrase, warned):
+    out = tmp_path / "out.png"
+    result = _cli("embed-text", cover_png, "-o", str(out), "-m", "hi",
+                  STEGOKIT_PASSPHRASE=passphrase)
+    assert result.exit_code == 0, result.output
+    assert ("5 characters" in result.stderr) is warned
+    assert stegokit.extract_text(out, passphrase=passphrase).text == "hi"

@@ -28,7 +28,7 @@ A = 486662
 Z = 2
 _SQRT_M1 = pow(2, (P - 1) // 4, P)
 #: u-coordinate of a point of order 8 (one of the two; the other is its negative's twin).
-_ORDER8_U = 325606250916557431795983626356110631294008115727848805560023387167927233504
+ORDER8_U = 325606250916557431795983626356110631294008115727848805560023387167927233504
 _HALF = (P - 1) // 2
 KEY_SIZE = 32
 
@@ -79,7 +79,7 @@ def _add(p1: Point, p2: Point) -> Point:
 
 def _low_order_points() -> list[Point]:
     """The 8 points of order dividing 8, as multiples 0..7 of one point of order 8."""
-    order8 = (_ORDER8_U, _sqrt(_curve(_ORDER8_U)))
+    order8 = (ORDER8_U, _sqrt(_curve(ORDER8_U)))
     points: list[Point] = [None]
     for _ in range(7):
         points.append(_add(points[-1], order8))

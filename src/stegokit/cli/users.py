@@ -78,6 +78,11 @@ def private_key(email: str | None) -> bytes | None:
         return keyring.unlock(user.email, read_password(f"Password for {user.email}"))
 
 
+#: Hiding with a shorter passphrase prints a warning (Argon2id slows guessing; it cannot
+#: save a short passphrase).
+WEAK_PASSPHRASE = 12
+
+
 def sealing_secrets(ask: bool, passphrase_file: Path | None,
                     to: str | None) -> tuple[str | None, bytes | None]:
     """``(passphrase, recipient public key)`` for hiding: at most one of them is set."""
@@ -85,7 +90,12 @@ def sealing_secrets(ask: bool, passphrase_file: Path | None,
         raise InputError("seal with a passphrase or --to a recipient, not both")
     if to:
         return None, recipient_key(to)
-    return read_passphrase(ask, passphrase_file, confirm=True), None
+    passphrase = read_passphrase(ask, passphrase_file, confirm=True)
+    if passphrase is not None and len(passphrase) < WEAK_PASSPHRASE:
+        notice(f"this passphrase has {len(passphrase)} characters: anyone who gets the image "
+               f"can try guesses offline; {WEAK_PASSPHRASE} or more (several random words) "
+               "resist far longer")
+    return passphrase, None
 
 
 def opening_secrets(ask: bool, passphrase_file: Path | None,
