@@ -17,6 +17,7 @@ from .common import (
     format_psnr,
     notice,
     print_json,
+    safe,
     working,
 )
 from .text import check_output
@@ -120,7 +121,7 @@ def hide_image(
     revealed = ("every pixel exact" if result.exact
                 else f"PSNR {format_psnr(result.secret_psnr)}")
     typer.echo(
-        f"Hid {secret.name} ({width}×{height} {result.secret_mode}) in {output}: "
+        f"Hid {safe(secret.name)} ({width}×{height} {result.secret_mode}) in {safe(str(output))}: "
         f"{chose}{_what(result)}, {result.bits} bit(s) per value, {lock}.\n"
         f"Cover PSNR {format_psnr(result.cover_psnr)}; the revealed secret: {revealed}."
     )
@@ -165,4 +166,4 @@ def reveal_image(
         return
     how = "exact" if found.exact else f"top {found.k} bit planes, approximate"
     typer.echo(f"Revealed a {width}×{height} {found.picture.mode} image ({found.mode}, "
-                  f"{how}) to {output}.")
+                  f"{how}) to {safe(str(output))}.")

@@ -18,6 +18,8 @@ from .common import (
     format_psnr,
     notice,
     print_json,
+    safe,
+    show_text,
     working,
 )
 from .users import OpenAsOption, ToOption, opening_secrets, record_embed, sealing_secrets
@@ -143,7 +145,7 @@ def embed_text(
     lock = "encrypted" if result.encrypted else "not encrypted"
     how = f"{bits} bit(s) per value" if result.method == "lsb" else "survives JPEG"
     typer.echo(
-        f"Hid {what} in {output} ({result.method}, {how}, {lock}): "
+        f"Hid {what} in {safe(str(output))} ({result.method}, {how}, {lock}): "
         f"{result.changed:,} values changed, PSNR {format_psnr(result.psnr)}, "
         f"{result.stored_bytes / max(result.capacity, 1):.1%} of capacity."
     )
@@ -193,9 +195,9 @@ def extract_text(
             report["output"] = str(output)
         print_json(report)
     elif output is not None:
-        typer.echo(f"Wrote {len(payload.data)} bytes ({payload.kind}) to {output}.")
+        typer.echo(f"Wrote {len(payload.data)} bytes ({payload.kind}) to {safe(str(output))}.")
     elif payload.kind == "text":
-        typer.echo(payload.text)
+        show_text(payload.text)
     elif sys.stdout.isatty():
         name = f" {payload.name}" if payload.name else ""
         raise OutputError(

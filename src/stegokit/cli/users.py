@@ -7,16 +7,14 @@ Other commands resolve ``--to EMAIL`` with :func:`recipient_key`, ``--user EMAIL
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import InputError, StegokitError
-from .common import JsonOut, console, escape, notice, read_passphrase, working
+from .common import JsonOut, console, escape, notice, print_json, read_passphrase, working
 
 if TYPE_CHECKING:
     from ..keyring import Keyring, User
@@ -119,12 +117,6 @@ def record_embed(method: str, recipient: str | None, output: Path) -> None:
         notice(f"not recorded in the history: {exc}")
 
 
-def _print_json(rows: list[dict] | dict) -> None:
-    sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
-
-
-
-
 # --- user ---
 
 @user_app.command("register")
@@ -181,7 +173,7 @@ def list_users(json_out: JsonOut = False) -> None:
         rows = [_user_row(u, default, keyring.smtp_account(u.email) is not None)
                 for u in keyring.users()]
     if json_out:
-        _print_json(rows)
+        print_json(rows)
         return
     if not rows:
         console().print("No users yet: stegokit user register --name NAME --email EMAIL")
@@ -282,7 +274,7 @@ def smtp_show(user: UserOption = None, json_out: JsonOut = False) -> None:
            "security": account.security, "username": account.username,
            "password_stored": account.sealed_password is not None}
     if json_out:
-        _print_json(row)
+        print_json(row)
         return
     for key, value in row.items():
         console().print(f"{key}: {escape(str(value))}")
@@ -320,7 +312,7 @@ def list_contacts(json_out: JsonOut = False) -> None:
         rows = [{"name": c.name, "email": c.email, "public_key": c.key_text,
                  "created": c.created} for c in keyring.contacts()]
     if json_out:
-        _print_json(rows)
+        print_json(rows)
         return
     if not rows:
         console().print("No contacts yet: stegokit contact add NAME EMAIL KEY")
@@ -351,7 +343,7 @@ def history(user: UserOption = None, json_out: JsonOut = False) -> None:
         entries = keyring.history(who)
     rows = [vars(entry) for entry in entries]
     if json_out:
-        _print_json(rows)
+        print_json(rows)
         return
     if not rows:
         notice(f"no history for {who.email}")
@@ -362,6 +354,6 @@ def history(user: UserOption = None, json_out: JsonOut = False) -> None:
     for column in ("time", "method", "to", "output", "sha256"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(row["time"], row["method"], escape(row["recipient"] or "-"),
+        table.add_row(escape(row["time"]), escape(row["method"]), escape(row["recipient"] or "-"),
                       escape(row["output"]), row["sha256"][:12] + "…")
     console().print(table)
