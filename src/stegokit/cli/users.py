@@ -17,7 +17,7 @@ from ..errors import InputError, StegokitError
 from .common import JsonOut, console, escape, notice, print_json, read_passphrase, working
 
 if TYPE_CHECKING:
-    from ..keyring import Keyring, User
+    from ..keyring import Contact, Keyring, User
 
 PASSWORD_ENV = "STEGOKIT_PASSWORD"
 NEW_PASSWORD_ENV = "STEGOKIT_NEW_PASSWORD"
@@ -159,8 +159,16 @@ def logout() -> None:
     console().print(f"Logged out {escape(user.email)}." if user else "No user was logged in.")
 
 
+DAMAGED_KEY = "damaged public key (it fails its check): it will not be used"
+
+
+def _key_text(person: User | Contact) -> str | None:
+    """The one-line public key, or None if the stored key fails its check."""
+    return person.key_text if person.key_intact else None
+
+
 def _user_row(user: User, default: User | None, smtp: bool) -> dict:
-    return {"name": user.name, "email": user.email, "public_key": user.key_text,
+    return {"name": user.name, "email": user.email, "public_key": _key_text(user),
             "default": default is not None and default.id == user.id, "smtp": smtp,
             "created": user.created}
 
@@ -181,7 +189,7 @@ def list_users(json_out: JsonOut = False) -> None:
     for row in rows:
         marks = " (default)" * row["default"] + " (SMTP)" * row["smtp"]
         console().print(f"{escape(row['name'])} <{escape(row['email'])}>{marks}", soft_wrap=True)
-        console().print(f"  {row['public_key']}", soft_wrap=True)
+        console().print(f"  {row['public_key'] or DAMAGED_KEY}", soft_wrap=True)
 
 
 @user_app.command("passwd")
@@ -223,6 +231,7 @@ def export_key(user: UserOption = None) -> None:
     """Print a user's public key as one line, to give to the people who write to you."""
     with open_keyring() as keyring:
         who = keyring.current_user(user)
+        keyring.public_key(who)
     typer.echo(who.key_text)
 
 
@@ -309,7 +318,7 @@ def add_contact(
 def list_contacts(json_out: JsonOut = False) -> None:
     """List the contacts."""
     with open_keyring() as keyring:
-        rows = [{"name": c.name, "email": c.email, "public_key": c.key_text,
+        rows = [{"name": c.name, "email": c.email, "public_key": _key_text(c),
                  "created": c.created} for c in keyring.contacts()]
     if json_out:
         print_json(rows)
@@ -319,7 +328,7 @@ def list_contacts(json_out: JsonOut = False) -> None:
         return
     for row in rows:
         console().print(f"{escape(row['name'])} <{escape(row['email'])}>", soft_wrap=True)
-        console().print(f"  {row['public_key']}", soft_wrap=True)
+        console().print(f"  {row['public_key'] or DAMAGED_KEY}", soft_wrap=True)
 
 
 @contact_app.command("remove")
