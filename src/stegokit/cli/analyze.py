@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError, StegokitError
-from .common import Force, JsonOut, console, escape, print_json, working
+from .common import Force, JsonOut, console, escape, print_json, refuse_overwriting_inputs, working
 
 app = typer.Typer()
 
@@ -46,6 +46,7 @@ def analyze(
 
     from .. import analysis, filetraits, images
 
+    refuse_overwriting_inputs(planes, image)
     picture = images.load(image)
     if min(picture.pixels.shape[:2]) < 4:
         raise InputError(f"{image}: too small to analyse (at least 4×4 pixels)")

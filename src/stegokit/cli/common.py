@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..errors import InputError
+from ..errors import InputError, OutputError
 from ..safetext import count_controls, escape_controls, escape_json_controls
 
 if TYPE_CHECKING:
@@ -123,8 +123,41 @@ PassphraseFile = Annotated[Path | None, typer.Option(
     "--passphrase-file", help="Read the passphrase from the first line of this file.",
     dir_okay=False,
 )]
-Force = Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output file.")]
+Force = Annotated[bool, typer.Option(
+    "--force", "-f", help="Overwrite an existing output file (never one of the inputs).")]
+KeepMetadata = Annotated[bool, typer.Option(
+    "--keep-metadata", help="Keep all of the cover's metadata. By default the GPS position, "
+    "camera and lens serial numbers, owner name, maker notes, unique ID and XMP are left out.")]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+
+
+def refuse_overwriting_inputs(output: Path | None, *inputs: Path | None) -> None:
+    """Refuse an output that is one of the inputs: the same path, or a hard or symbolic link.
+
+    Inputs are never overwritten, not even with ``--force``.
+    """
+    if output is None:
+        return
+    try:
+        target = output.stat()
+    except OSError:
+        return  # nothing there yet: no input can be overwritten
+    for source in inputs:
+        if source is None:
+            continue
+        try:
+            same = os.path.samestat(target, source.stat())
+        except OSError:
+            continue
+        if same:
+            raise OutputError(
+                f"{output} is the input {source} (the same file): inputs are never "
+                "overwritten, not even with --force; choose another output file")
+
+
+def removed_metadata(removed: tuple[str, ...]) -> str:
+    """The sentence saying what was left out of the metadata, or nothing."""
+    return f" Removed from the metadata: {', '.join(removed)}." if removed else ""
 
 
 def read_passphrase(ask: bool, path: Path | None, *, confirm: bool) -> str | None:

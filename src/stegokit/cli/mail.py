@@ -21,7 +21,7 @@ from ..mail import (
     default_port,
     send,
 )
-from .common import Force, console, escape, working
+from .common import Force, console, escape, refuse_overwriting_inputs, working
 from .users import SMTP_PASSWORD_ENV, read_password
 
 if TYPE_CHECKING:
@@ -134,6 +134,7 @@ def mail(
     from .. import images
     from ..keyring import Keyring, check_email
 
+    refuse_overwriting_inputs(eml, stego)
     try:
         data = stego.read_bytes()
     except OSError as exc:

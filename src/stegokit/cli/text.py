@@ -14,10 +14,13 @@ from .common import (
     AskPassphrase,
     Force,
     JsonOut,
+    KeepMetadata,
     PassphraseFile,
     format_psnr,
     notice,
     print_json,
+    refuse_overwriting_inputs,
+    removed_metadata,
     safe,
     show_text,
     working,
@@ -102,12 +105,14 @@ def embed_text(
     passphrase_file: PassphraseFile = None,
     to: ToOption = None,
     force: Force = False,
+    keep_metadata: KeepMetadata = False,
     json_out: JsonOut = False,
 ) -> None:
     """Hide a text message or a file in an image.
 
     The cover is never modified. With a passphrase the payload is encrypted (AES-256-CBC +
-    HMAC-SHA256, key from Argon2id) and scattered in a key-dependent order.
+    HMAC-SHA256, key from Argon2id) and scattered in a key-dependent order. The cover's GPS
+    position and camera serial numbers are left out of the stego image (--keep-metadata).
 
     Example: stegokit embed-text photo.jpg -o out.png -m "meet at noon" -p
 
@@ -115,13 +120,15 @@ def embed_text(
     """
     from .. import api
 
+    refuse_overwriting_inputs(output, cover, message_file, file)
     payload = _read_message(message, message_file, file)
     check_output(output, force, lossless=method is Method.lsb)
     secret, recipient = sealing_secrets(passphrase, passphrase_file, to)
     with working("Hiding…"):
         result = api.embed_text(cover, payload, method=method.value, bits=bits, stealth=stealth,
                                 passphrase=secret, recipient=recipient)
-        result.save(output, force=force, quality=quality)
+        removed = result.save(output, force=force, quality=quality,
+                              keep_metadata=keep_metadata)
     record_embed(result.method, to, output)
     for line in result.notices:
         notice(line)
@@ -137,6 +144,7 @@ def embed_text(
         "changed": result.changed,
         "rate": result.rate,
         "psnr": result.psnr,
+        "removed_metadata": list(removed),
     }
     if json_out:
         print_json(summary)
@@ -148,6 +156,7 @@ def embed_text(
         f"Hid {what} in {safe(str(output))} ({result.method}, {how}, {lock}): "
         f"{result.changed:,} values changed, PSNR {format_psnr(result.psnr)}, "
         f"{result.stored_bytes / max(result.capacity, 1):.1%} of capacity."
+        f"{removed_metadata(removed)}"
     )
 
 
@@ -173,6 +182,7 @@ def extract_text(
     """
     from .. import api, images
 
+    refuse_overwriting_inputs(output, stego)
     if output is not None and output.exists() and not force:
         raise OutputError(f"{output} exists; use --force to overwrite it")
     secret, key = opening_secrets(passphrase, passphrase_file, user)
