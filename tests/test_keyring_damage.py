@@ -207,3 +207,32 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+def _flip_blob(path: Path, table: str, column: str) -> None:
+    db = sqlite3.connect(path)
+    (blob,) = db.execute(f"SELECT {column} FROM {table}").fetchone()
+    db.execute(f"UPDATE {table} SET {column} = ?", (blob[:-5] + bytes([blob[-5] ^ 1]) + blob[-4:],))
+    db.commit()
+    db.close()
+
+
+def test_a_damaged_private_key_is_not_a_wrong_password(filled, tmp_path):
+    stego = tmp_path / "sealed.png"
+    assert run("embed-text", str(write_cover(tmp_path / "cover.png")), "-o", str(stego), "-m",
+               MESSAGE, "--to", "alice@example.org").exit_code == 0
+    _flip_blob(filled, "users", "wrapped_private_key")
+    one_error_line(run("extract-text", str(stego), "--user", "alice@example.org",
+                       password="pw"),
+                   str(filled), "private key of alice@example.org is damaged")
+    wrong = run("extract-text", str(stego), "--user", "alice@example.org", password="nope")
+    assert wrong.exit_code == 4 and "wrong password" in wrong.stderr
+
+
+def test_a_damaged_smtp_password_is_one_line(filled, tmp_path):
+    assert run("user", "smtp", "set", "--host", "smtp.example.org", "--username", "alice",
+               STEGOKIT_SMTP_PASSWORD="smtp secret").exit_code == 0
+    _flip_blob(filled, "smtp_accounts", "sealed_password")
+    stego = write_cover(tmp_path / "stego.png")
+    one_error_line(run("mail", str(stego), "--to", "bob@example.org", password="pw"),
+                   str(filled), "stored SMTP password is damaged")

@@ -485,13 +485,19 @@ class Keyring:
         return wrapped
 
     def unlock(self, email: str, password: str) -> bytes:
-        """A user's 32-byte private key; a wrong password is :class:`AuthenticationError`."""
+        """A user's 32-byte private key; a wrong password is :class:`AuthenticationError`.
+
+        When the key does not open but the password matches its stored hash, the wrapped
+        key is damaged: :class:`KeyringDamaged`.
+        """
         user = self.user(email)
         try:
             return crypto.unwrap_secret(self._wrapped_key(user), password, LABEL_PRIVATE_KEY)
-        except AuthenticationError:
-            raise AuthenticationError(
-                f"authentication failed: wrong password for {user.email}") from None
+        except (AuthenticationError, FormatError):
+            self.check_password(user.email, password)  # a wrong password: exit 4
+        raise KeyringDamaged(
+            f"{self.path}: the private key of {user.email} is damaged (the password is right "
+            "but the key does not open); restore the keyring from a backup")
 
     def change_password(self, email: str, old: str, new: str, *,
                         kdf: crypto.KdfParams | None = None) -> None:
