@@ -40,11 +40,16 @@ class EmbedResult:
     def pixels(self) -> np.ndarray:
         return self.picture.pixels
 
-    def save(self, path: str | os.PathLike, *, force: bool = False, quality: int = 95) -> None:
+    def save(self, path: str | os.PathLike, *, force: bool = False, quality: int = 95,
+             keep_metadata: bool = False) -> tuple[str, ...]:
         """Write the stego image, format from the extension. Lossy formats are refused for the
-        LSB codec; the neural codec may be saved as JPEG at ``quality``."""
-        images.save(self.picture, path, force=force, lossless=self.method != "neural",
-                    quality=quality)
+        LSB codec; the neural codec may be saved as JPEG at ``quality``.
+
+        The cover's GPS position, serial numbers and the like are left out unless
+        ``keep_metadata`` (:func:`images.strip_private_metadata`); returns what was left out.
+        """
+        return images.save(self.picture, path, force=force, lossless=self.method != "neural",
+                           quality=quality, keep_metadata=keep_metadata)
 
 
 @dataclass(frozen=True)

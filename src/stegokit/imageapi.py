@@ -66,9 +66,14 @@ class HideResult:
     def notices(self) -> tuple[str, ...]:
         return self.picture.notices
 
-    def save(self, path: str | os.PathLike, *, force: bool = False) -> None:
-        """Write the stego image (lossless formats only)."""
-        images.save(self.picture, path, force=force)
+    def save(self, path: str | os.PathLike, *, force: bool = False,
+             keep_metadata: bool = False) -> tuple[str, ...]:
+        """Write the stego image (lossless formats only).
+
+        The cover's GPS position, serial numbers and the like are left out unless
+        ``keep_metadata`` (:func:`images.strip_private_metadata`); returns what was left out.
+        """
+        return images.save(self.picture, path, force=force, keep_metadata=keep_metadata)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,14 @@
 """Images in and out: Pillow <-> ``(H, W, C)`` uint8 arrays; the only module importing Pillow.
 
-Loading accepts a path, a ``PIL.Image.Image`` or an array. Modes L, LA, RGB and RGBA are
-kept as they are (C = 1, 2, 3, 4); palette, bilevel, CMYK and other 8-bit modes are converted
-with a notice; 16-bit and floating-point images are refused. Saving picks the format from
-the file's extension, refuses lossy formats where the data must survive bit for bit, keeps
-the metadata that matters (ICC profile, PNG text, EXIF, resolution) and writes atomically.
+Loading accepts a path, a ``PIL.Image.Image`` or an array. Only the formats of
+:data:`READ_FORMATS` are decoded, recognised by their content whatever the file's name, so a
+PostScript, PSD or other file named ``.png`` never reaches the Pillow plugin for its format.
+Modes L, LA, RGB and RGBA are kept as they are (C = 1, 2, 3, 4); palette, bilevel, CMYK and
+other 8-bit modes are converted with a notice; 16-bit and floating-point images are refused.
+Saving picks the format from the file's extension, refuses lossy formats where the data must
+survive bit for bit, keeps the metadata that matters (ICC profile, PNG text, EXIF,
+resolution) less what says where and with which camera a photo was taken
+(:func:`strip_private_metadata`), and writes atomically.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ from .errors import InputError, OutputError
 #: Refuse images above this many pixels (Pillow's decompression-bomb guard); override with
 #: the environment variable STEGOKIT_MAX_PIXELS.
 DEFAULT_MAX_PIXELS = 200_000_000
+#: The Pillow formats decoded (Pillow's JPEG reader also opens cameras' MPO files).
+READ_FORMATS = ("PNG", "JPEG", "BMP", "TIFF", "WEBP", "GIF")
+_READ_NAMES = "PNG, JPEG, BMP, TIFF, WebP or GIF"
 
 LOSSLESS_FORMATS = {".png": "PNG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF",
                     ".webp": "WEBP"}
@@ -120,7 +127,9 @@ def _reading(name: str, limit: int | None = None) -> Iterator[None]:
             "trust this file"
         ) from None
     except UnidentifiedImageError:
-        raise InputError(f"{name}: not an image Pillow can read") from None
+        raise InputError(
+            f"{name}: not an image stegokit reads ({_READ_NAMES}, recognised by content; "
+            "other formats are refused whatever the file's name)") from None
     except FileNotFoundError:
         raise InputError(f"{name}: no such file") from None
     except IsADirectoryError:
@@ -143,14 +152,14 @@ def load(source: str | os.PathLike | Image.Image | np.ndarray) -> Picture:
     if isinstance(source, Image.Image):
         return _from_pillow(source, "image")
     name = os.fspath(source)
-    with _reading(name), Image.open(name) as image:
+    with _reading(name), Image.open(name, formats=READ_FORMATS) as image:
         return _from_pillow(image, name)
 
 
 def load_bytes(data: bytes, name: str = "image", *, max_pixels: int | None = None) -> Picture:
-    """Load an image from the bytes of an image file; ``max_pixels`` lowers the
-    decompression-bomb limit (for an image found inside another)."""
-    with _reading(name, max_pixels), Image.open(io.BytesIO(data)) as image:
+    """Load an image from the bytes of an image file (:data:`READ_FORMATS` only);
+    ``max_pixels`` lowers the decompression-bomb limit (for an image found inside another)."""
+    with _reading(name, max_pixels), Image.open(io.BytesIO(data), formats=READ_FORMATS) as image:
         return _from_pillow(image, name, max_pixels)
 
 
@@ -344,10 +353,91 @@ def _link_no_clobber(temp: str, target: Path) -> None:
     os.unlink(temp)
 
 
+#: EXIF pointer to the GPS IFD, in IFD0.
+_GPS_IFD = 0x8825
+#: EXIF pointer to the Exif IFD, in IFD0.
+_EXIF_IFD = 0x8769
+#: Tags removed by default, in IFD0 and in the Exif IFD: who owns the camera, which one.
+_PRIVATE_IFD0 = {0xC62F: "camera serial number"}
+_PRIVATE_EXIF = {0xA431: "camera serial number", 0xA435: "lens serial number",
+                 0xA430: "camera owner name", 0x927C: "maker notes",
+                 0xA420: "image unique ID"}
+#: PNG text chunks that hold whole metadata packets (XMP, or EXIF copied as text by
+#: ImageMagick), which can carry all of the above: removed by default.
+_PRIVATE_TEXT = {"xml:com.adobe.xmp": "XMP packet", "raw profile type exif": "raw EXIF text",
+                 "raw profile type app1": "raw EXIF text", "raw profile type xmp": "XMP packet",
+                 "raw profile type iptc": "raw IPTC text"}
+
+
+def _strip_exif(raw: bytes) -> tuple[bytes | None, list[str]]:
+    """EXIF without GPS, serial numbers, owner, maker notes and unique ID; what was removed.
+
+    Untouched (the same bytes) when none is present; None when it cannot be parsed.
+    """
+    exif = Image.Exif()
+    try:
+        exif.load(raw)
+        removed = []
+        if _GPS_IFD in exif:
+            removed.append("GPS position")
+            del exif[_GPS_IFD]  # the pointer, and with it the GPS IFD
+        for tag, what in _PRIVATE_IFD0.items():
+            if exif.pop(tag, None) is not None:
+                removed.append(what)
+        if _EXIF_IFD in exif:
+            sub = exif.get_ifd(_EXIF_IFD)
+            removed += [what for tag, what in _PRIVATE_EXIF.items()
+                        if sub.pop(tag, None) is not None]
+        return (exif.tobytes() if removed else raw), removed
+    except Exception:  # Pillow raises many kinds of error on malformed EXIF
+        return None, ["unreadable EXIF block"]
+
+
+def strip_private_metadata(picture: Picture) -> tuple[Picture, tuple[str, ...]]:
+    """The picture without the metadata that locates or identifies, and what was removed.
+
+    Removed: the EXIF GPS position, camera and lens serial numbers, camera owner name,
+    maker notes (they hold serial numbers), image unique ID, and PNG text chunks holding
+    XMP or raw EXIF/IPTC packets; an EXIF block that cannot be parsed is dropped whole.
+    Kept: ICC profile, resolution, other EXIF (camera model, dates, orientation), other text.
+    """
+    info = dict(picture.info)
+    removed: list[str] = []
+    if info.get("exif"):
+        exif, dropped = _strip_exif(info["exif"])
+        removed += dropped
+        if exif is None:
+            del info["exif"]
+        else:
+            info["exif"] = exif
+    if info.get("text"):
+        text = {}
+        for key, value in info["text"].items():
+            what = _PRIVATE_TEXT.get(key.lower())
+            if what:
+                removed.append(what)
+            else:
+                text[key] = value
+        info["text"] = text
+    if not removed:
+        return picture, ()
+    unique = tuple(dict.fromkeys(removed))
+    return Picture(picture.pixels, info, picture.notices, picture.source_format), unique
+
+
 def save(picture: Picture, path: str | os.PathLike, *, force: bool = False,
-         lossless: bool = True, quality: int = 95) -> None:
-    """Encode a picture by the path's extension and write it atomically."""
+         lossless: bool = True, quality: int = 95,
+         keep_metadata: bool = False) -> tuple[str, ...]:
+    """Encode a picture by the path's extension and write it atomically.
+
+    Unless ``keep_metadata``, GPS position, serial numbers and the like are left out
+    (:func:`strip_private_metadata`). Returns the names of what was left out.
+    """
     fmt = output_format(path, lossless=lossless)
+    removed: tuple[str, ...] = ()
+    if not keep_metadata:
+        picture, removed = strip_private_metadata(picture)
     write_atomic(path, lambda handle: write_image(handle, picture, fmt, quality=quality),
                  force=force)
+    return removed
 

@@ -7,13 +7,21 @@ append-only migrations (:data:`MIGRATIONS`), tracked by ``PRAGMA user_version``.
 Nothing secret is stored in the clear: a password is an Argon2id hash, a private key is
 wrapped under a key derived from its user's password, an SMTP password is sealed to its
 user's public key, and the history keeps no message, only a hash of the stego file.
+
+Every public key is stored with a check (:func:`key_check`, schema 3): a key damaged on disk
+is refused, never used to seal. A damaged file, a file that is not a stegokit keyring, wrong
+tables or undecodable text are one :class:`KeyringDamaged` error naming the file, never a
+crash. The file is created with ``O_EXCL | O_NOFOLLOW``: a ``keyring.db`` that is a symbolic
+link is refused, and nothing it points to is opened or has its mode changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import sqlite3
+import stat
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +37,7 @@ FILE_NAME = "keyring.db"
 BUSY_TIMEOUT_S = 30.0
 LABEL_PRIVATE_KEY = b"stegokit keyring private key v1"
 LABEL_SMTP_PASSWORD = b"stegokit keyring smtp password v1"
+LABEL_KEY_CHECK = b"stegokit keyring key check v1"
 _DEFAULT_USER = "default_user"
 _EMAIL = re.compile(r"[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+")
 
@@ -70,19 +79,50 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             username TEXT,
             sealed_password BLOB)""",
     ),
+    (
+        # stegokit_key_check() is key_check(), registered on each connection.
+        "ALTER TABLE users ADD COLUMN key_check BLOB",
+        "ALTER TABLE contacts ADD COLUMN key_check BLOB",
+        "UPDATE users SET key_check = stegokit_key_check(public_key)",
+        "UPDATE contacts SET key_check = stegokit_key_check(public_key)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+class KeyringDamaged(StegokitError):
+    """The keyring file is damaged, is not a stegokit keyring, or holds a damaged key."""
+
+
+def key_check(public_key: bytes) -> bytes | None:
+    """The 16-byte check stored with a public key: SHA-256 of a label and the key.
+
+    It catches damage on disk, not an attacker who can write the file (who could recompute
+    it). None for what is not bytes.
+    """
+    if not isinstance(public_key, bytes):
+        return None
+    return hashlib.sha256(LABEL_KEY_CHECK + public_key).digest()[:16]
+
+
+def _key_intact(public_key, check) -> bool:
+    return (isinstance(public_key, bytes) and len(public_key) == keytext.KEY_SIZE
+            and check is not None and check == key_check(public_key))
+
+
 @dataclass(frozen=True)
 class User:
-    """A local user: name, e-mail and public key (the private key stays wrapped)."""
+    """A local user: name, e-mail and public key (the private key stays wrapped).
+
+    ``key_intact`` is False when the stored key no longer matches its check.
+    """
 
     id: int
     name: str
     email: str
     public_key: bytes
     created: str
+    key_intact: bool = True
 
     @property
     def key_text(self) -> str:
@@ -91,12 +131,13 @@ class User:
 
 @dataclass(frozen=True)
 class Contact:
-    """Someone messages can be sealed to."""
+    """Someone messages can be sealed to (``key_intact`` as for :class:`User`)."""
 
     name: str
     email: str
     public_key: bytes
     created: str
+    key_intact: bool = True
 
     @property
     def key_text(self) -> str:
@@ -170,11 +211,47 @@ def check_name(name: str) -> str:
     return name
 
 
-def _create_private_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    os.close(fd)
-    if os.name == "posix":
-        path.chmod(0o600)
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _open_private_file(path: Path) -> int:
+    """Open the keyring file, creating it 0600 if missing; a symbolic link is refused.
+
+    ``O_EXCL`` creates a new file only; an existing one is opened with ``O_NOFOLLOW``, must
+    be a regular file, and is made 0600 through the open descriptor.
+    """
+    try:
+        try:
+            return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NO_FOLLOW, 0o600)
+        except FileExistsError:
+            fd = os.open(path, os.O_RDWR | _NO_FOLLOW)
+    except OSError as exc:
+        if path.is_symlink():
+            raise StegokitError(f"{path}: is a symbolic link; refusing to use it as the "
+                                "keyring") from None
+        raise StegokitError(f"{path}: cannot open the keyring ({exc.strerror})") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise StegokitError(f"{path}: not a regular file; refusing to use it as the keyring")
+    if os.name == "posix" and stat.S_IMODE(mode) != 0o600:
+        os.fchmod(fd, 0o600)  # the open file itself: never what a link points to
+    return fd
+
+
+def _same_file(path: Path, fd: int) -> bool:
+    """Whether ``path`` is still the file open as ``fd`` (and not a link to another)."""
+    try:
+        now, held = os.lstat(path), os.fstat(fd)
+    except OSError:
+        return False
+    return (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
+
+
+def _text(value) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"text expected, found {type(value).__name__}")
+    return value
 
 
 class Keyring:
@@ -182,28 +259,61 @@ class Keyring:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        fd = _open_private_file(path)
         try:
             self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            if not _same_file(path, fd):
+                self._db.close()
+                raise StegokitError(f"{path}: replaced while being opened; refusing it")
+        finally:
+            os.close(fd)
+        try:
+            self._db.create_function("stegokit_key_check", 1, key_check, deterministic=True)
             self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StegokitError(f"{path}: cannot open the keyring ({exc})") from None
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise self._damaged(exc) from None
+        except StegokitError:
+            self._db.close()
+            raise
+
+    def _damaged(self, detail) -> KeyringDamaged:
+        return KeyringDamaged(
+            f"{self.path}: the keyring is damaged or not a stegokit keyring ({detail}); "
+            "restore it from a backup, or move it aside to start a new one")
+
+    def _all(self, sql: str, args: tuple = ()) -> list[tuple]:
+        """The rows of a query; any database or decoding error is :class:`KeyringDamaged`."""
+        try:
+            return self._db.execute(sql, args).fetchall()
+        except (sqlite3.Error, UnicodeError) as exc:
+            raise self._damaged(exc) from None
+
+    def _one(self, sql: str, args: tuple = ()) -> tuple | None:
+        rows = self._all(sql, args)
+        return rows[0] if rows else None
+
+    def _converted(self, make, row: tuple):
+        """``make(*row)``, a wrongly typed row (a damaged file) being :class:`KeyringDamaged`."""
+        try:
+            return make(*row)
+        except (TypeError, ValueError) as exc:
+            raise self._damaged(exc) from None
 
     @classmethod
     def open(cls) -> Keyring:
         """Open the user's keyring, creating the folder (0700) and database (0600) if needed."""
         folder = userdir.ensure_data_dir()
-        path = folder / FILE_NAME
-        _create_private_file(path)
-        return cls(path)
+        return cls(folder / FILE_NAME)
 
     @classmethod
     def open_existing(cls) -> Keyring | None:
         """Open the keyring if there is one, else None (creates nothing)."""
         path = database_path()
-        return cls(path) if path.is_file() else None
+        return cls(path) if os.path.lexists(path) else None
 
     def close(self) -> None:
         self._db.close()
@@ -216,17 +326,24 @@ class Keyring:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction, holding the write lock from its start (``BEGIN IMMEDIATE``)."""
-        self._db.execute("BEGIN IMMEDIATE")
+        """A write transaction, holding the write lock from its start (``BEGIN IMMEDIATE``).
+
+        A database error is :class:`KeyringDamaged`.
+        """
         try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except (sqlite3.Error, UnicodeError) as exc:
+            raise self._damaged(exc) from None
 
     def _version(self) -> int:
-        return self._db.execute("PRAGMA user_version").fetchone()[0]
+        (version,) = self._one("PRAGMA user_version")
+        return version
 
     def _migrate(self) -> None:
         if self._version() == SCHEMA_VERSION:
@@ -274,26 +391,44 @@ class Keyring:
             try:
                 db.execute(
                     "INSERT INTO users (name, email, password_hash, public_key, "
-                    "wrapped_private_key, created) VALUES (?, ?, ?, ?, ?, ?)",
-                    (name, email, hashed, public, wrapped, _now()),
+                    "wrapped_private_key, created, key_check) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (name, email, hashed, public, wrapped, _now(), key_check(public)),
                 )
             except sqlite3.IntegrityError:
                 raise InputError(f"a user with the e-mail {email} already exists") from None
             db.execute("INSERT OR IGNORE INTO settings VALUES (?, ?)", (_DEFAULT_USER, email))
         return self.user(email)
 
+    _USER_COLUMNS = "id, name, email, public_key, created, key_check"
+
+    def _user(self, row: tuple) -> User:
+        def make(user_id, name, email, public_key, created, check):
+            if not isinstance(user_id, int):
+                raise TypeError("a user id is not a number")
+            return User(user_id, _text(name), _text(email), public_key, _text(created),
+                        _key_intact(public_key, check))
+
+        return self._converted(make, row)
+
     def users(self) -> list[User]:
-        rows = self._db.execute(
-            "SELECT id, name, email, public_key, created FROM users ORDER BY email").fetchall()
-        return [User(*row) for row in rows]
+        rows = self._all(f"SELECT {self._USER_COLUMNS} FROM users ORDER BY email")
+        return [self._user(row) for row in rows]
 
     def find_user(self, email: str) -> User | None:
         """The local user with this e-mail, or None."""
-        row = self._db.execute(
-            "SELECT id, name, email, public_key, created FROM users WHERE email = ?",
-            (email.strip(),),
-        ).fetchone()
-        return User(*row) if row else None
+        row = self._one(f"SELECT {self._USER_COLUMNS} FROM users WHERE email = ?",
+                        (email.strip(),))
+        return self._user(row) if row else None
+
+    def public_key(self, person: User | Contact) -> bytes:
+        """A user's or contact's public key; :class:`KeyringDamaged` if it fails its check."""
+        if not person.key_intact:
+            fix = ("restore the keyring from a backup" if isinstance(person, User)
+                   else "remove the contact and add it again")
+            raise KeyringDamaged(
+                f"{self.path}: the stored public key of {person.email} is damaged (it does "
+                f"not match its check); {fix}")
+        return person.public_key
 
     def user(self, email: str) -> User:
         """The local user with this e-mail, or :class:`InputError`."""
@@ -304,9 +439,8 @@ class Keyring:
 
     def default_user(self) -> User | None:
         """The user made default by login (or the first registered), if any."""
-        row = self._db.execute(
-            "SELECT value FROM settings WHERE key = ?", (_DEFAULT_USER,)).fetchone()
-        return self.find_user(row[0]) if row else None
+        row = self._one("SELECT value FROM settings WHERE key = ?", (_DEFAULT_USER,))
+        return self.find_user(self._converted(_text, row)) if row else None
 
     def current_user(self, email: str | None) -> User:
         """The user named by ``email``, else the default user, else :class:`InputError`."""
@@ -320,9 +454,13 @@ class Keyring:
     def check_password(self, email: str, password: str) -> User:
         """The user, if ``password`` is theirs; else :class:`AuthenticationError`."""
         user = self.user(email)
-        (hashed,) = self._db.execute(
-            "SELECT password_hash FROM users WHERE id = ?", (user.id,)).fetchone()
-        if not crypto.verify_password(hashed, password):
+        hashed = self._converted(_text, self._one(
+            "SELECT password_hash FROM users WHERE id = ?", (user.id,)))
+        try:
+            matches = crypto.verify_password(hashed, password)
+        except FormatError as exc:
+            raise self._damaged(f"{user.email}: {exc}") from None
+        if not matches:
             raise AuthenticationError(f"authentication failed: wrong password for {user.email}")
         return user
 
@@ -341,17 +479,25 @@ class Keyring:
         return user
 
     def _wrapped_key(self, user: User) -> bytes:
-        return self._db.execute(
-            "SELECT wrapped_private_key FROM users WHERE id = ?", (user.id,)).fetchone()[0]
+        (wrapped,) = self._one("SELECT wrapped_private_key FROM users WHERE id = ?", (user.id,))
+        if not isinstance(wrapped, bytes):
+            raise self._damaged(f"the private key of {user.email} is not stored as bytes")
+        return wrapped
 
     def unlock(self, email: str, password: str) -> bytes:
-        """A user's 32-byte private key; a wrong password is :class:`AuthenticationError`."""
+        """A user's 32-byte private key; a wrong password is :class:`AuthenticationError`.
+
+        When the key does not open but the password matches its stored hash, the wrapped
+        key is damaged: :class:`KeyringDamaged`.
+        """
         user = self.user(email)
         try:
             return crypto.unwrap_secret(self._wrapped_key(user), password, LABEL_PRIVATE_KEY)
-        except AuthenticationError:
-            raise AuthenticationError(
-                f"authentication failed: wrong password for {user.email}") from None
+        except (AuthenticationError, FormatError):
+            self.check_password(user.email, password)  # a wrong password: exit 4
+        raise KeyringDamaged(
+            f"{self.path}: the private key of {user.email} is damaged (the password is right "
+            "but the key does not open); restore the keyring from a backup")
 
     def change_password(self, email: str, old: str, new: str, *,
                         kdf: crypto.KdfParams | None = None) -> None:
@@ -378,12 +524,19 @@ class Keyring:
 
     # --- contacts and recipients ---
 
+    _CONTACT_COLUMNS = "name, email, public_key, created, key_check"
+
+    def _contact(self, row: tuple) -> Contact:
+        def make(name, email, public_key, created, check):
+            return Contact(_text(name), _text(email), public_key, _text(created),
+                           _key_intact(public_key, check))
+
+        return self._converted(make, row)
+
     def _find_contact(self, email: str) -> Contact | None:
-        row = self._db.execute(
-            "SELECT name, email, public_key, created FROM contacts WHERE email = ?",
-            (email.strip(),),
-        ).fetchone()
-        return Contact(*row) if row else None
+        row = self._one(f"SELECT {self._CONTACT_COLUMNS} FROM contacts WHERE email = ?",
+                        (email.strip(),))
+        return self._contact(row) if row else None
 
     def add_contact(self, name: str, email: str, key: str | bytes) -> Contact:
         """Add a contact; ``key`` is the text form (``stegokit1:...``) or 32 raw bytes."""
@@ -397,16 +550,16 @@ class Keyring:
             if self.find_user(email):
                 raise InputError(f"{email} is a local user; no contact is needed")
             try:
-                db.execute("INSERT INTO contacts (name, email, public_key, created) "
-                           "VALUES (?, ?, ?, ?)", (name, email, public, _now()))
+                db.execute("INSERT INTO contacts (name, email, public_key, created, key_check) "
+                           "VALUES (?, ?, ?, ?, ?)", (name, email, public, _now(),
+                                                      key_check(public)))
             except sqlite3.IntegrityError:
                 raise InputError(f"a contact with the e-mail {email} already exists") from None
         return self.contact(email)
 
     def contacts(self) -> list[Contact]:
-        rows = self._db.execute(
-            "SELECT name, email, public_key, created FROM contacts ORDER BY email").fetchall()
-        return [Contact(*row) for row in rows]
+        rows = self._all(f"SELECT {self._CONTACT_COLUMNS} FROM contacts ORDER BY email")
+        return [self._contact(row) for row in rows]
 
     def contact(self, email: str) -> Contact:
         found = self._find_contact(email)
@@ -421,14 +574,17 @@ class Keyring:
         return contact
 
     def recipient_key(self, email: str) -> bytes:
-        """The public key of a contact or local user, or :class:`InputError`."""
+        """The public key of a contact or local user, or :class:`InputError`.
+
+        A key that fails its check is :class:`KeyringDamaged`: it is never sealed to.
+        """
         found = self._find_contact(email) or self.find_user(email)
         if found is None:
             raise InputError(
                 f"unknown recipient {email.strip()}: add them with "
                 "stegokit contact add NAME EMAIL KEY"
             )
-        return found.public_key
+        return self.public_key(found)
 
     # --- history ---
 
@@ -441,10 +597,15 @@ class Keyring:
                        (user.id, _now(), method, recipient, output, sha256))
 
     def history(self, user: User) -> list[HistoryEntry]:
-        rows = self._db.execute(
-            "SELECT time, method, recipient, output, sha256 FROM history "
-            "WHERE user_id = ? ORDER BY id", (user.id,)).fetchall()
-        return [HistoryEntry(*row) for row in rows]
+        rows = self._all("SELECT time, method, recipient, output, sha256 FROM history "
+                         "WHERE user_id = ? ORDER BY id", (user.id,))
+
+        def make(time, method, recipient, output, sha256):
+            return HistoryEntry(_text(time), _text(method),
+                                None if recipient is None else _text(recipient),
+                                _text(output), _text(sha256))
+
+        return [self._converted(make, row) for row in rows]
 
     # --- SMTP accounts ---
 
@@ -458,7 +619,7 @@ class Keyring:
             raise InputError("give an SMTP host and a port between 1 and 65535")
         sealed = None
         if password:
-            sealed = crypto.seal_to_key(password.encode("utf-8"), user.public_key,
+            sealed = crypto.seal_to_key(password.encode("utf-8"), self.public_key(user),
                                         LABEL_SMTP_PASSWORD)
         with self._write() as db:
             db.execute("INSERT OR REPLACE INTO smtp_accounts VALUES (?, ?, ?, ?, ?, ?)",
@@ -467,10 +628,16 @@ class Keyring:
 
     def smtp_account(self, email: str) -> SmtpAccount | None:
         user = self.user(email)
-        row = self._db.execute(
-            "SELECT host, port, security, username, sealed_password FROM smtp_accounts "
-            "WHERE user_id = ?", (user.id,)).fetchone()
-        return SmtpAccount(*row) if row else None
+        row = self._one("SELECT host, port, security, username, sealed_password "
+                        "FROM smtp_accounts WHERE user_id = ?", (user.id,))
+
+        def make(host, port, security, username, sealed):
+            if not isinstance(port, int) or not (sealed is None or isinstance(sealed, bytes)):
+                raise TypeError("a wrongly typed SMTP account")
+            return SmtpAccount(_text(host), port, _text(security),
+                               None if username is None else _text(username), sealed)
+
+        return self._converted(make, row) if row else None
 
     def remove_smtp(self, email: str) -> bool:
         user = self.user(email)

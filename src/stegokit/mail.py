@@ -16,7 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import StegokitError
+from .errors import InputError, StegokitError
+from .safetext import escape_controls
 
 if TYPE_CHECKING:
     import smtplib
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 SECURITIES = ("starttls", "ssl", "none")
 _DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 DEFAULT_TIMEOUT_S = 30.0
+#: The most characters of a server's reply quoted in an error message.
+SERVER_TEXT_LIMIT = 200
 
 
 class MailError(StegokitError):
@@ -79,14 +82,31 @@ def check_settings(settings: SmtpSettings) -> None:
         raise MailError("the timeout must be positive")
 
 
+def _check_header(field: str, value: str) -> None:
+    """Refuse a header value with a line break or another control character.
+
+    CR or LF would end the header and start another one (header injection).
+    """
+    if any(c in value for c in "\r\n"):
+        raise InputError(f"the {field} contains a line break (CR or LF): a mail header "
+                         "is one line")
+    if escape_controls(value) != value:
+        raise InputError(f"the {field} contains a control character: {escape_controls(value)}")
+
+
 def build_message(data: bytes, filename: str, *, sender: str, to: list[str], subject: str,
                   body: str = "", date: datetime | None = None,
                   message_id: str | None = None) -> EmailMessage:
     """A message with ``data`` attached as ``filename`` (MIME type from its extension).
 
     Pure: the same arguments give the same message. The attachment is base64-encoded, so
-    its bytes arrive exactly as given.
+    its bytes arrive exactly as given. A header value (subject, addresses, file name,
+    message ID) with a line break or another control character is :class:`InputError`.
     """
+    for field, value in (("subject", subject), ("sender", sender), ("file name", filename),
+                         ("message ID", message_id or ""),
+                         *(("recipient", address) for address in to)):
+        _check_header(field, value)
     import mimetypes
     from email import policy
     from email.message import EmailMessage
@@ -133,6 +153,16 @@ def _connect(settings: SmtpSettings, context: ssl.SSLContext) -> smtplib.SMTP:
     return client
 
 
+def _server_text(reply: bytes | str) -> str:
+    """A server's reply as one printable line: lines joined, controls escaped, shortened."""
+    if isinstance(reply, bytes):
+        reply = reply.decode("utf-8", errors="replace")
+    text = " ".join(reply.split())
+    if len(text) > SERVER_TEXT_LIMIT:
+        text = text[:SERVER_TEXT_LIMIT] + "…"
+    return escape_controls(text)
+
+
 def _explain(exc: BaseException, settings: SmtpSettings) -> str:
     import smtplib
     import socket
@@ -152,13 +182,13 @@ def _explain(exc: BaseException, settings: SmtpSettings) -> str:
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return f"{where} rejected the SMTP user name or password"
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        refused = ", ".join(f"{addr} ({code} {msg.decode(errors='replace')})"
+        refused = ", ".join(f"{addr} ({code} {_server_text(msg)})"
                             for addr, (code, msg) in exc.recipients.items())
         return f"{where} refused the recipient {refused}"
     if isinstance(exc, smtplib.SMTPSenderRefused):
         return f"{where} refused the sender {exc.sender} ({exc.smtp_code})"
     if isinstance(exc, smtplib.SMTPResponseException):
-        return f"{where} answered {exc.smtp_code} {exc.smtp_error.decode(errors='replace')}"
+        return f"{where} answered {exc.smtp_code} {_server_text(exc.smtp_error)}"
     if isinstance(exc, TimeoutError):
         return f"{where} did not answer within {settings.timeout:g} s"
     if isinstance(exc, ConnectionRefusedError):

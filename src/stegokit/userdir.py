@@ -4,7 +4,8 @@
 - macOS: ``~/Library/Application Support/stegokit``;
 - Windows: ``%APPDATA%\\stegokit``.
 
-The folder is private to the user (mode 0700 where the platform has modes).
+A folder stegokit creates is private to the user (mode 0700 where the platform has modes);
+one that already exists keeps its mode.
 """
 
 from __future__ import annotations
@@ -33,12 +34,19 @@ def data_dir() -> Path:
 
 
 def ensure_data_dir() -> Path:
-    """Create the data folder if needed and make it private (0700)."""
+    """Create the data folder if needed, private (0700).
+
+    A folder that already exists keeps its mode: it may be one the user chose
+    (``STEGOKIT_HOME``) and shares with other files. Missing parent folders are made with
+    the usual mode.
+    """
     folder = data_dir()
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if os.name == "posix":
-            folder.chmod(0o700)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        if not folder.is_dir():
+            raise StegokitError(f"{folder}: exists and is not a folder") from None
     except OSError as exc:
         raise StegokitError(f"{folder}: cannot create the stegokit data folder ({exc})") from None
     return folder

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError, StegokitError
-from .common import Force, JsonOut, console, print_json, working
+from .common import Force, JsonOut, console, escape, print_json, refuse_overwriting_inputs, working
 
 app = typer.Typer()
 
@@ -46,6 +46,7 @@ def analyze(
 
     from .. import analysis, filetraits, images
 
+    refuse_overwriting_inputs(planes, image)
     picture = images.load(image)
     if min(picture.pixels.shape[:2]) < 4:
         raise InputError(f"{image}: too small to analyse (at least 4×4 pixels)")
@@ -60,7 +61,7 @@ def analyze(
         print_json({**report.to_dict(), "file": traits.to_dict(),
                     "stegokit_container": container})
         return
-    table = Table(title=f"{image.name}: estimated embedding rate per channel")
+    table = Table(title=f"{escape(image.name)}: estimated embedding rate per channel")
     table.add_column("channel")
     table.add_column("RS", justify="right")
     table.add_column("SPA", justify="right")
@@ -70,12 +71,12 @@ def analyze(
         table.add_row(name, f"{rs:.3f}", f"{spa:.3f}", f"{p:.3f}")
     console().print(table)
     for reason in report.reasons:
-        console().print(f"• {reason}")
+        console().print(f"• {escape(reason)}")
     for finding in (container, *traits.findings):
         if finding:
-            console().print(f"• {finding}")
+            console().print(f"• {escape(finding)}")
     colour = {"clean": "green", "suspicious": "yellow"}.get(report.verdict, "red")
     console().print(f"Verdict: [bold {colour}]{report.verdict}[/] "
                   f"(estimated rate {report.rate:.3f} bits per value)")
     if planes is not None:
-        console().print(f"Bit planes written to {planes}.")
+        console().print(f"Bit planes written to {escape(str(planes))}.")

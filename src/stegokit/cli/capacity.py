@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .common import JsonOut, console, print_json
+from .common import JsonOut, console, escape, print_json
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -32,7 +32,7 @@ def capacity(
     if json_out:
         print_json(report.to_dict())
         return
-    table = Table(title=f"{cover.name}: {report.width}×{report.height} {report.mode}")
+    table = Table(title=f"{escape(cover.name)}: {report.width}×{report.height} {report.mode}")
     table.add_column("method")
     table.add_column("bits per value", justify="right")
     table.add_column("plain bytes", justify="right")

@@ -3,6 +3,11 @@
 Plain lines go out with ``typer.echo`` and ``typer.secho``; rich is imported only by the
 commands that print tables or markup (:func:`console`), and the spinner of
 :func:`working` only on a terminal, so the common commands start faster.
+
+Every string that comes from a file, a payload, the keyring or a server is printed through
+:func:`safe` (plain lines), :func:`escape` (rich markup), :func:`show_text` (a hidden
+message), :func:`print_json`, :func:`error_line` or :func:`notice`, which make control
+characters visible (:mod:`stegokit.safetext`): a hidden message cannot drive the terminal.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..errors import InputError
+from ..errors import InputError, OutputError
+from ..safetext import count_controls, escape_controls, escape_json_controls
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -33,11 +39,16 @@ def console() -> Console:
     return Console(highlight=False)
 
 
+def safe(text: str) -> str:
+    """One line of ``text`` with its control characters (newlines too) made visible."""
+    return escape_controls(text)
+
+
 def escape(text: str) -> str:
-    """``text`` with rich markup escaped, to print with :func:`console`."""
+    """``text`` as one line, control characters and rich markup escaped, for :func:`console`."""
     from rich.markup import escape as escape_markup
 
-    return escape_markup(text)
+    return escape_markup(safe(text))
 
 
 def working(message: str) -> contextlib.AbstractContextManager:
@@ -61,19 +72,46 @@ class ExitStatus(enum.IntEnum):
 def error_line(message: str) -> None:
     """One line on stderr: ``stegokit: error: ...``."""
     typer.secho("stegokit: error:", fg="red", bold=True, err=True, nl=False)
-    typer.echo(f" {message}", err=True)
+    typer.echo(f" {safe(message)}", err=True)
 
 
 def notice(message: str) -> None:
+    """One line on stderr: ``note: ...``."""
     typer.secho("note:", fg="yellow", err=True, nl=False)
-    typer.echo(f" {message}", err=True)
+    typer.echo(f" {safe(message)}", err=True)
 
 
-def print_json(data: dict) -> None:
-    """JSON on stdout; non-finite floats (a PSNR of identical images) become null."""
-    clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-             for k, v in data.items()}
-    sys.stdout.write(json.dumps(clean, ensure_ascii=False, indent=2) + "\n")
+def show_text(text: str) -> None:
+    """Print a hidden message on stdout.
+
+    Piped or redirected, the text goes out exactly as it is. On a terminal, control
+    characters other than newline and tab are shown escaped (``\\x1b``, ``\\u009b``), with
+    one notice on stderr pointing to ``-o FILE`` for the exact text.
+    """
+    if not sys.stdout.isatty():
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+        return
+    escaped = count_controls(text, keep_lines=True)
+    typer.echo(escape_controls(text, keep_lines=True))
+    if escaped:
+        notice(f"the message holds {escaped} control character(s) that could drive the "
+               "terminal, shown escaped (like \\x1b); save it with -o FILE for the exact text")
+
+
+def _finite(value):
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def print_json(data: dict | list) -> None:
+    """JSON on stdout; non-finite floats (a PSNR of identical images) become null.
+
+    Control characters in strings are escaped, C1 (U+0080-U+009F) included.
+    """
+    if isinstance(data, dict):
+        data = {key: _finite(value) for key, value in data.items()}
+    encoded = json.dumps(data, ensure_ascii=False, indent=2)
+    sys.stdout.write(escape_json_controls(encoded) + "\n")
 
 
 AskPassphrase = Annotated[bool, typer.Option(
@@ -85,7 +123,11 @@ PassphraseFile = Annotated[Path | None, typer.Option(
     "--passphrase-file", help="Read the passphrase from the first line of this file.",
     dir_okay=False,
 )]
-Force = Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output file.")]
+Force = Annotated[bool, typer.Option(
+    "--force", "-f", help="Overwrite an existing output file (never one of the inputs).")]
+KeepMetadata = Annotated[bool, typer.Option(
+    "--keep-metadata", help="Keep all of the cover's metadata. By default the GPS position, "
+    "camera and lens serial numbers, owner name, maker notes, unique ID and XMP are left out.")]
 
 _SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 
@@ -109,6 +151,35 @@ MaxPayload = Annotated[int | None, typer.Option(
     "image cannot fill the disk or memory.",
 )]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+
+
+def refuse_overwriting_inputs(output: Path | None, *inputs: Path | None) -> None:
+    """Refuse an output that is one of the inputs: the same path, or a hard or symbolic link.
+
+    Inputs are never overwritten, not even with ``--force``.
+    """
+    if output is None:
+        return
+    try:
+        target = output.stat()
+    except OSError:
+        return  # nothing there yet: no input can be overwritten
+    for source in inputs:
+        if source is None:
+            continue
+        try:
+            same = os.path.samestat(target, source.stat())
+        except OSError:
+            continue
+        if same:
+            raise OutputError(
+                f"{output} is the input {source} (the same file): inputs are never "
+                "overwritten, not even with --force; choose another output file")
+
+
+def removed_metadata(removed: tuple[str, ...]) -> str:
+    """The sentence saying what was left out of the metadata, or nothing."""
+    return f" Removed from the metadata: {', '.join(removed)}." if removed else ""
 
 
 def read_passphrase(ask: bool, path: Path | None, *, confirm: bool) -> str | None:

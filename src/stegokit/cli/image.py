@@ -13,11 +13,15 @@ from .common import (
     AskPassphrase,
     Force,
     JsonOut,
+    KeepMetadata,
     MaxPayload,
     PassphraseFile,
     format_psnr,
     notice,
     print_json,
+    refuse_overwriting_inputs,
+    removed_metadata,
+    safe,
     working,
 )
 from .text import check_output
@@ -69,6 +73,7 @@ def hide_image(
     passphrase_file: PassphraseFile = None,
     to: ToOption = None,
     force: Force = False,
+    keep_metadata: KeepMetadata = False,
     json_out: JsonOut = False,
 ) -> None:
     """Hide a whole image inside a cover image.
@@ -81,12 +86,13 @@ def hide_image(
     """
     from .. import imageapi
 
+    refuse_overwriting_inputs(output, cover, secret)
     check_output(output, force)
     key, recipient = sealing_secrets(passphrase, passphrase_file, to)
     with working("Hiding…"):
         result = imageapi.hide_image(cover, secret, mode=mode.value, bits=bits, resize=resize,
                                      passphrase=key, recipient=recipient)
-        result.save(output, force=force)
+        removed = result.save(output, force=force, keep_metadata=keep_metadata)
     record_embed(f"image-{result.mode}", to, output)
     for line in result.notices:
         notice(line)
@@ -109,6 +115,7 @@ def hide_image(
         "stored_bytes": result.stored_bytes,
         "changed": result.changed,
         "resized_from": list(result.resized_from) if result.resized_from else None,
+        "removed_metadata": list(removed),
     }
     if json_out:
         print_json(summary)
@@ -121,9 +128,10 @@ def hide_image(
     revealed = ("every pixel exact" if result.exact
                 else f"PSNR {format_psnr(result.secret_psnr)}")
     typer.echo(
-        f"Hid {secret.name} ({width}×{height} {result.secret_mode}) in {output}: "
+        f"Hid {safe(secret.name)} ({width}×{height} {result.secret_mode}) in {safe(str(output))}: "
         f"{chose}{_what(result)}, {result.bits} bit(s) per value, {lock}.\n"
         f"Cover PSNR {format_psnr(result.cover_psnr)}; the revealed secret: {revealed}."
+        f"{removed_metadata(removed)}"
     )
 
 
@@ -151,6 +159,7 @@ def reveal_image(
     """
     from .. import imageapi
 
+    refuse_overwriting_inputs(output, stego)
     imageapi.output_format(output, exact=False)
     if output.exists() and not force:
         raise OutputError(f"{output} exists; use --force to overwrite it")
@@ -170,4 +179,4 @@ def reveal_image(
         return
     how = "exact" if found.exact else f"top {found.k} bit planes, approximate"
     typer.echo(f"Revealed a {width}×{height} {found.picture.mode} image ({found.mode}, "
-                  f"{how}) to {output}.")
+                  f"{how}) to {safe(str(output))}.")

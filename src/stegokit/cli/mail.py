@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..errors import InputError
+from ..errors import InputError, StegokitError
 from ..mail import (
     DEFAULT_TIMEOUT_S,
     SECURITIES,
@@ -21,7 +21,7 @@ from ..mail import (
     default_port,
     send,
 )
-from .common import Force, console, escape, working
+from .common import Force, console, escape, refuse_overwriting_inputs, working
 from .users import SMTP_PASSWORD_ENV, read_password
 
 if TYPE_CHECKING:
@@ -81,10 +81,14 @@ def _password(keyring: Keyring | None, user: User | None, account: SmtpAccount |
         return from_env
     if (user is not None and account is not None and account.sealed_password is not None
             and account.username == settings.username):
-        from ..keyring import open_smtp_password
+        from ..keyring import KeyringDamaged, open_smtp_password
 
         private = keyring.unlock(user.email, read_password(f"Password for {user.email}"))
-        return open_smtp_password(account, private)
+        try:
+            return open_smtp_password(account, private)
+        except StegokitError:  # the user's own key, just unlocked: the stored copy is damaged
+            raise KeyringDamaged(f"{keyring.path}: the stored SMTP password is damaged; set "
+                                 "it again with stegokit user smtp set") from None
     return read_password(f"SMTP password for {settings.username}", env=SMTP_PASSWORD_ENV)
 
 
@@ -134,6 +138,7 @@ def mail(
     from .. import images
     from ..keyring import Keyring, check_email
 
+    refuse_overwriting_inputs(eml, stego)
     try:
         data = stego.read_bytes()
     except OSError as exc:

@@ -14,11 +14,16 @@ from .common import (
     AskPassphrase,
     Force,
     JsonOut,
+    KeepMetadata,
     MaxPayload,
     PassphraseFile,
     format_psnr,
     notice,
     print_json,
+    refuse_overwriting_inputs,
+    removed_metadata,
+    safe,
+    show_text,
     working,
 )
 from .users import OpenAsOption, ToOption, opening_secrets, record_embed, sealing_secrets
@@ -101,12 +106,14 @@ def embed_text(
     passphrase_file: PassphraseFile = None,
     to: ToOption = None,
     force: Force = False,
+    keep_metadata: KeepMetadata = False,
     json_out: JsonOut = False,
 ) -> None:
     """Hide a text message or a file in an image.
 
     The cover is never modified. With a passphrase the payload is encrypted (AES-256-CBC +
-    HMAC-SHA256, key from Argon2id) and scattered in a key-dependent order.
+    HMAC-SHA256, key from Argon2id) and scattered in a key-dependent order. The cover's GPS
+    position and camera serial numbers are left out of the stego image (--keep-metadata).
 
     Example: stegokit embed-text photo.jpg -o out.png -m "meet at noon" -p
 
@@ -114,13 +121,15 @@ def embed_text(
     """
     from .. import api
 
+    refuse_overwriting_inputs(output, cover, message_file, file)
     payload = _read_message(message, message_file, file)
     check_output(output, force, lossless=method is Method.lsb)
     secret, recipient = sealing_secrets(passphrase, passphrase_file, to)
     with working("Hiding…"):
         result = api.embed_text(cover, payload, method=method.value, bits=bits, stealth=stealth,
                                 passphrase=secret, recipient=recipient)
-        result.save(output, force=force, quality=quality)
+        removed = result.save(output, force=force, quality=quality,
+                              keep_metadata=keep_metadata)
     record_embed(result.method, to, output)
     for line in result.notices:
         notice(line)
@@ -136,6 +145,7 @@ def embed_text(
         "changed": result.changed,
         "rate": result.rate,
         "psnr": result.psnr,
+        "removed_metadata": list(removed),
     }
     if json_out:
         print_json(summary)
@@ -144,9 +154,10 @@ def embed_text(
     lock = "encrypted" if result.encrypted else "not encrypted"
     how = f"{bits} bit(s) per value" if result.method == "lsb" else "survives JPEG"
     typer.echo(
-        f"Hid {what} in {output} ({result.method}, {how}, {lock}): "
+        f"Hid {what} in {safe(str(output))} ({result.method}, {how}, {lock}): "
         f"{result.changed:,} values changed, PSNR {format_psnr(result.psnr)}, "
         f"{result.stored_bytes / max(result.capacity, 1):.1%} of capacity."
+        f"{removed_metadata(removed)}"
     )
 
 
@@ -175,6 +186,7 @@ def extract_text(
     """
     from .. import api, images
 
+    refuse_overwriting_inputs(output, stego)
     if output is not None and output.exists() and not force:
         raise OutputError(f"{output} exists; use --force to overwrite it")
     secret, key = opening_secrets(passphrase, passphrase_file, user)
@@ -197,9 +209,9 @@ def extract_text(
             report["output"] = str(output)
         print_json(report)
     elif output is not None:
-        typer.echo(f"Wrote {len(payload.data)} bytes ({payload.kind}) to {output}.")
+        typer.echo(f"Wrote {len(payload.data)} bytes ({payload.kind}) to {safe(str(output))}.")
     elif payload.kind == "text":
-        typer.echo(payload.text)
+        show_text(payload.text)
     elif sys.stdout.isatty():
         name = f" {payload.name}" if payload.name else ""
         raise OutputError(

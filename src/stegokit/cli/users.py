@@ -7,19 +7,17 @@ Other commands resolve ``--to EMAIL`` with :func:`recipient_key`, ``--user EMAIL
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import InputError, StegokitError
-from .common import JsonOut, console, escape, notice, read_passphrase, working
+from .common import JsonOut, console, escape, notice, print_json, read_passphrase, working
 
 if TYPE_CHECKING:
-    from ..keyring import Keyring, User
+    from ..keyring import Contact, Keyring, User
 
 PASSWORD_ENV = "STEGOKIT_PASSWORD"
 NEW_PASSWORD_ENV = "STEGOKIT_NEW_PASSWORD"
@@ -129,12 +127,6 @@ def record_embed(method: str, recipient: str | None, output: Path) -> None:
         notice(f"not recorded in the history: {exc}")
 
 
-def _print_json(rows: list[dict] | dict) -> None:
-    sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
-
-
-
-
 # --- user ---
 
 @user_app.command("register")
@@ -177,8 +169,16 @@ def logout() -> None:
     console().print(f"Logged out {escape(user.email)}." if user else "No user was logged in.")
 
 
+DAMAGED_KEY = "damaged public key (it fails its check): it will not be used"
+
+
+def _key_text(person: User | Contact) -> str | None:
+    """The one-line public key, or None if the stored key fails its check."""
+    return person.key_text if person.key_intact else None
+
+
 def _user_row(user: User, default: User | None, smtp: bool) -> dict:
-    return {"name": user.name, "email": user.email, "public_key": user.key_text,
+    return {"name": user.name, "email": user.email, "public_key": _key_text(user),
             "default": default is not None and default.id == user.id, "smtp": smtp,
             "created": user.created}
 
@@ -191,7 +191,7 @@ def list_users(json_out: JsonOut = False) -> None:
         rows = [_user_row(u, default, keyring.smtp_account(u.email) is not None)
                 for u in keyring.users()]
     if json_out:
-        _print_json(rows)
+        print_json(rows)
         return
     if not rows:
         console().print("No users yet: stegokit user register --name NAME --email EMAIL")
@@ -199,7 +199,7 @@ def list_users(json_out: JsonOut = False) -> None:
     for row in rows:
         marks = " (default)" * row["default"] + " (SMTP)" * row["smtp"]
         console().print(f"{escape(row['name'])} <{escape(row['email'])}>{marks}", soft_wrap=True)
-        console().print(f"  {row['public_key']}", soft_wrap=True)
+        console().print(f"  {row['public_key'] or DAMAGED_KEY}", soft_wrap=True)
 
 
 @user_app.command("passwd")
@@ -241,6 +241,7 @@ def export_key(user: UserOption = None) -> None:
     """Print a user's public key as one line, to give to the people who write to you."""
     with open_keyring() as keyring:
         who = keyring.current_user(user)
+        keyring.public_key(who)
     typer.echo(who.key_text)
 
 
@@ -292,7 +293,7 @@ def smtp_show(user: UserOption = None, json_out: JsonOut = False) -> None:
            "security": account.security, "username": account.username,
            "password_stored": account.sealed_password is not None}
     if json_out:
-        _print_json(row)
+        print_json(row)
         return
     for key, value in row.items():
         console().print(f"{key}: {escape(str(value))}")
@@ -327,17 +328,17 @@ def add_contact(
 def list_contacts(json_out: JsonOut = False) -> None:
     """List the contacts."""
     with open_keyring() as keyring:
-        rows = [{"name": c.name, "email": c.email, "public_key": c.key_text,
+        rows = [{"name": c.name, "email": c.email, "public_key": _key_text(c),
                  "created": c.created} for c in keyring.contacts()]
     if json_out:
-        _print_json(rows)
+        print_json(rows)
         return
     if not rows:
         console().print("No contacts yet: stegokit contact add NAME EMAIL KEY")
         return
     for row in rows:
         console().print(f"{escape(row['name'])} <{escape(row['email'])}>", soft_wrap=True)
-        console().print(f"  {row['public_key']}", soft_wrap=True)
+        console().print(f"  {row['public_key'] or DAMAGED_KEY}", soft_wrap=True)
 
 
 @contact_app.command("remove")
@@ -361,7 +362,7 @@ def history(user: UserOption = None, json_out: JsonOut = False) -> None:
         entries = keyring.history(who)
     rows = [vars(entry) for entry in entries]
     if json_out:
-        _print_json(rows)
+        print_json(rows)
         return
     if not rows:
         notice(f"no history for {who.email}")
@@ -372,6 +373,6 @@ def history(user: UserOption = None, json_out: JsonOut = False) -> None:
     for column in ("time", "method", "to", "output", "sha256"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(row["time"], row["method"], escape(row["recipient"] or "-"),
+        table.add_row(escape(row["time"]), escape(row["method"]), escape(row["recipient"] or "-"),
                       escape(row["output"]), row["sha256"][:12] + "…")
     console().print(table)
