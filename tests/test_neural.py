@@ -128,3 +128,32 @@ def test_large_images_are_composed_in_bands(monkeypatch, tmp_path):
     assert off.max() <= 1 and np.count_nonzero(off) <= off.size // 10_000
     stego = neural.embed(cover, MESSAGE)
     assert neural.extract(through(stego, tmp_path, "JPEG", quality=90)) == MESSAGE
+
+
+TURNS = {"rotate90": lambda a: np.rot90(a, 3), "rotate180": lambda a: np.rot90(a, 2),
+         "rotate270": lambda a: np.rot90(a, 1), "mirror": lambda a: a[:, ::-1]}
+
+
+@pytest.mark.parametrize("view", sorted(TURNS))
+def test_turned_and_mirrored_images_read_back(stego, tmp_path, view):
+    """A quarter, half or three-quarter turn (a viewer applying EXIF orientation) or a
+    mirror, saved as JPEG: read in the view that undoes it."""
+    turned = np.ascontiguousarray(TURNS[view](stego[1]))
+    found = neural.read(through(turned, tmp_path, "JPEG", quality=90))
+    assert found == neural.Reading(MESSAGE, view)
+    assert neural.read(stego[1]) == neural.Reading(MESSAGE, "none")
+
+
+def test_the_search_is_one_decoder_call_of_five_views(monkeypatch):
+    calls = []
+    real = neural._decoder
+    monkeypatch.setattr(neural, "_decoder", lambda views: calls.append(len(views)) or real(views))
+    with pytest.raises(NoPayloadError):
+        neural.extract(photo("camera"))
+    assert calls == [len(neural.VIEWS)] == [5]
+
+
+def test_an_upside_down_mirror_is_not_searched():
+    """A vertical flip is none of the five views: no message, and never a wrong one."""
+    with pytest.raises(NoPayloadError):
+        neural.extract(np.ascontiguousarray(neural.embed(photo("coffee"), MESSAGE)[::-1]))

@@ -5,7 +5,14 @@ import contextlib
 import numpy as np
 import pytest
 
-from stegokit.codecs.neural_ecc import CAPACITY, RAW_BITS, decode, encode
+from stegokit.codecs.neural_ecc import (
+    CAPACITY,
+    RAW_BITS,
+    V1,
+    Framing,
+    decode,
+    encode,
+)
 from stegokit.errors import CapacityError, InputError, NoPayloadError
 
 
@@ -70,3 +77,58 @@ def test_nan_logits_count_as_erasures():
 def test_wrong_shapes_and_dtypes_are_input_errors(logits):
     with pytest.raises(InputError):
         decode(logits)
+
+
+
+#: A second generation's layout: 32 bytes in the same 512 bits, a stricter search.
+WIDE = Framing(b"stegokit-neural-test", RAW_BITS, 32, spare=4)
+
+
+def wide_logits(message: bytes, flips: int = 0, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    logits = (WIDE.encode(message) * 2 - 1) * rng.uniform(1, 4, RAW_BITS)
+    idx = rng.choice(RAW_BITS, flips, replace=False)
+    logits[idx] *= -rng.uniform(0.05, 0.5, flips)
+    return logits
+
+
+def test_a_32_byte_framing_round_trips_and_corrects_errors():
+    message = "32 bytes of text: ✓ ünïcødé!!"[:32].encode()[:32]
+    assert len(message) == 32
+    assert all(WIDE.decode(wide_logits(message, flips=16, seed=s)) == message for s in range(20))
+    with pytest.raises(CapacityError, match="at most 32"):
+        WIDE.encode(b"x" * 33)
+
+
+def test_tags_separate_generations():
+    """The tag is the version: a frame under one tag is no message under another, even
+    error-free."""
+    v1_frame = (encode(b"hello") * 2 - 1) * 4
+    other = Framing(b"stegokit-neural-v2", RAW_BITS, CAPACITY, spare=2)
+    other_frame = (other.encode(b"hello") * 2 - 1) * 4
+    assert decode(v1_frame) == b"hello" and other.decode(other_frame) == b"hello"
+    with pytest.raises(NoPayloadError):
+        other.decode(v1_frame)
+    with pytest.raises(NoPayloadError):
+        decode(other_frame)
+
+
+def test_spare_parity_bounds_the_erasure_search():
+    """With 4 spare parity bytes (of 27) at most 23 bytes are erased: 26 unreadable bytes
+    are then 23 erasures and 3 errors, beyond the code; a search going to 25 erasures
+    (2 spare) still decodes them."""
+    assert WIDE.nsym == 27 and WIDE.max_erasures == 23
+    logits = wide_logits(b"spare")
+    logits[: 25 * 8] = np.nan
+    assert WIDE.decode(logits) == b"spare"
+    logits[: 26 * 8] = np.nan
+    with pytest.raises(NoPayloadError):
+        WIDE.decode(logits)
+    greedy = Framing(WIDE.tag, RAW_BITS, 32, spare=2)
+    assert greedy.decode(logits) == b"spare"
+
+
+def test_v1_layout_is_unchanged():
+    """The shipped model's frames: 20 bytes, 39 parity bytes, 37 erasures at most."""
+    assert (V1.capacity, V1.nsym, V1.max_erasures) == (20, 39, 37)
+    assert (CAPACITY, RAW_BITS, encode, decode) == (20, 512, V1.encode, V1.decode)

@@ -1,6 +1,7 @@
 """Training pipeline smoke test: a few steps, resume, ONNX export with parity check."""
 
 import json
+import random
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ pytest.importorskip("onnx")
 skdata = pytest.importorskip("skimage.data")
 
 from stegokit.codecs.neural_model import verified_path  # noqa: E402
-from training import export, train  # noqa: E402
+from training import export, noise_v2, pack, train, train_v2  # noqa: E402
 from training.model import BITS, SIZE  # noqa: E402
 from training.noise import distort, jpeg  # noqa: E402
 
@@ -83,3 +84,61 @@ def test_distort_gives_decoder_view_with_gradient():
     assert y.min().item() >= 0 and y.max().item() <= 1
     y.mean().backward()
     assert np.isfinite(x.grad.numpy()).all() and x.grad.abs().sum() > 0
+
+
+@pytest.fixture(scope="module")
+def tiny_pack(tiny_data, tmp_path_factory):
+    """A training pack of a few 64 px crops of the tiny data."""
+    out = tmp_path_factory.mktemp("pack") / "pack.zip"
+    pack.main(["--data", str(tiny_data), "--out", str(out), "--train", "6", "--val", "2",
+               "--side", "160"])
+    return out
+
+
+def test_v2_train_resume_export(tiny_pack, tmp_path):
+    run = tmp_path / "run"
+    common = ["--pack", str(tiny_pack), "--run", str(run), "--batch", "2", "--sizes", "128",
+              "--fade", "2", "--ramp", "2", "--start-max", "2", "--val-every", "2",
+              "--val-batches", "1", "--ckpt-every", "2", "--pool", "2"]
+    train_v2.main([*common, "--steps", "2"])
+    assert torch.load(run / "last.ckpt", weights_only=False)["step"] == 2
+    train_v2.main([*common, "--steps", "4"])
+    log = (run / "train.log").read_text()
+    assert "resumed from step 2" in log and "val step 4" in log and "crop75" in log
+    out = tmp_path / "models"
+    export.main(["--generation", "2", "--ckpt", str(run / "best.ckpt"), "--out", str(out)])
+    assert "bit_flips': 0" in (run / "export.log").read_text()
+    for name in ("encoder2", "decoder2"):
+        assert verified_path(name, out).stat().st_size > 0
+    _, dec = export.load(run / "best.ckpt", 2)
+    assert dec.pool == 2
+
+
+def test_v2_jpeg_matches_pillow_and_passes_gradients():
+    """The torch JPEG of the v2 noise layer is close to Pillow's at the same quality."""
+    import io
+
+    x = torch.from_numpy(skdata.astronaut()[100:260, 100:292].copy()).permute(2, 0, 1)[None]
+    x = (x.float() / 255).requires_grad_()
+    for quality in (50, 90):
+        buf = io.BytesIO()
+        Image.fromarray(skdata.astronaut()[100:260, 100:292]).save(buf, "JPEG", quality=quality)
+        pil = torch.from_numpy(np.asarray(Image.open(buf))).permute(2, 0, 1)[None] / 255
+        ours = noise_v2.jpeg(x, quality)
+        loss_vs_cover = (pil - x).abs().mean().item()
+        assert (ours - pil).abs().mean().item() < 0.5 * loss_vs_cover
+    ours.sum().backward()
+    assert x.grad.abs().sum() > 0
+
+
+def test_v2_geometry_keeps_the_window_and_the_gradient():
+    x = torch.rand(2, 3, 100, 160, requires_grad=True)
+    gen = torch.Generator().manual_seed(0)
+    y = noise_v2.geometry(x, (0.75, 0.9), 5.0, gen)
+    assert y.shape == (2, 3, 75, 144)
+    same = noise_v2.geometry(x, (1.0, 1.0), 0.0, gen)
+    assert torch.allclose(same, x, atol=1e-4)
+    y.mean().backward()
+    assert x.grad.abs().sum() > 0
+    z = noise_v2.distort(x, 1.0, random.Random(1), gen)
+    assert z.shape == (2, 3, 128, 128)

@@ -1,6 +1,7 @@
 """Export a checkpoint to ONNX, check torch/onnxruntime parity, write the manifest.
 
     python -m training.export --ckpt training/runs/main/best.ckpt --out models
+    python -m training.export --generation 2 --ckpt training/runs/v2/best.ckpt --out models
 
 Writes ``encoder.onnx`` (inputs ``cover`` (N, 3, 128, 128) in [0, 1] and ``bits`` (N, 512)
 of 0/1; output ``residual``), ``decoder.onnx`` (input ``image``; output ``logits``),
@@ -10,9 +11,11 @@ added, rounded and clipped, in one onnxruntime call; the runtime passes bands of
 the residual already interpolated to the band's R = H rows), then ``SHA256SUMS``. Weights are
 stored in float16 (half the file size) and cast to float32 when onnxruntime loads the
 graph; the torch model is rounded the same way before export, so the parity check
-compares like with like. Fails if onnxruntime's decoded bits differ from torch's on any
-of the parity images, its residual differs by more than 1e-4, or ``compose`` differs
-from torch's upsample-add-round by more than float rounding.
+compares like with like. ``--generation 2`` writes the v2 pair (``training.model_v2``) as
+``encoder2.onnx`` and ``decoder2.onnx`` beside v1's, same inputs and outputs. Fails if
+onnxruntime's decoded bits differ from torch's on any of the parity images, its residual
+differs by more than 1e-4, or ``compose`` differs from torch's upsample-add-round by more
+than float rounding.
 """
 
 from __future__ import annotations
@@ -28,15 +31,21 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 from torch.nn import functional as F
 
-from training.model import BITS, SIZE, Decoder, Encoder
+from training import model, model_v2
+from training.model import BITS, SIZE
+
+#: generation -> (module with Encoder/Decoder, ONNX file stem suffix)
+GENERATIONS = {1: (model, ""), 2: (model_v2, "2")}
 
 log = logging.getLogger("export")
 
 
-def load(ckpt: Path) -> tuple[Encoder, Decoder]:
-    """Encoder and decoder in eval mode with the checkpoint's weights."""
-    state = torch.load(ckpt, weights_only=False)
-    enc, dec = Encoder(), Decoder()
+def load(ckpt: Path, generation: int = 1) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """Encoder and decoder of ``generation`` in eval mode with the checkpoint's weights."""
+    state = torch.load(ckpt, weights_only=False, map_location="cpu")
+    module = GENERATIONS[generation][0]
+    enc = module.Encoder()
+    dec = module.Decoder(state["pool"]) if "pool" in state else module.Decoder()
     enc.load_state_dict(state["encoder"])
     dec.load_state_dict(state["decoder"])
     return enc.eval(), dec.eval()
@@ -73,27 +82,29 @@ def store_half(path: Path) -> None:
     onnx.save(model, path)
 
 
-def export(enc: Encoder, dec: Decoder, out: Path) -> None:
+def export(enc: torch.nn.Module, dec: torch.nn.Module, out: Path, generation: int = 1) -> None:
     """Write both ONNX graphs with a dynamic batch axis and float16 weights.
 
     ``enc`` and ``dec`` are rounded to float16 weights in place first.
     """
+    suffix = GENERATIONS[generation][1]
     out.mkdir(parents=True, exist_ok=True)
     round_to_half(enc, dec)
     cover, bits = torch.rand(1, 3, SIZE, SIZE), torch.zeros(1, BITS)
     batch = {0: "n"}
     torch.onnx.export(
-        enc, (cover, bits), out / "encoder.onnx", input_names=["cover", "bits"],
+        enc, (cover, bits), out / f"encoder{suffix}.onnx", input_names=["cover", "bits"],
         output_names=["residual"], dynamic_axes={"cover": batch, "bits": batch,
                                                  "residual": batch},
         opset_version=17, dynamo=False,
     )
     torch.onnx.export(
-        dec, (cover,), out / "decoder.onnx", input_names=["image"], output_names=["logits"],
+        dec, (cover,), out / f"decoder{suffix}.onnx", input_names=["image"],
+        output_names=["logits"],
         dynamic_axes={"image": batch, "logits": batch}, opset_version=17, dynamo=False,
     )
     for name in ("encoder", "decoder"):
-        store_half(out / f"{name}.onnx")
+        store_half(out / f"{name}{suffix}.onnx")
     onnx.save(compose_graph(), out / "compose.onnx")
 
 
@@ -139,7 +150,8 @@ def compose_graph() -> onnx.ModelProto:
     return model
 
 
-def parity(enc: Encoder, dec: Decoder, out: Path, n: int = 8, seed: int = 0) -> dict:
+def parity(enc: torch.nn.Module, dec: torch.nn.Module, out: Path, n: int = 8, seed: int = 0,
+           generation: int = 1) -> dict:
     """Compare torch and onnxruntime on ``n`` random covers and messages.
 
     Returns the max residual difference, the number of differing decoded bits (bits
@@ -153,8 +165,9 @@ def parity(enc: Encoder, dec: Decoder, out: Path, n: int = 8, seed: int = 0) -> 
     cover = torch.rand(n, 3, SIZE, SIZE, generator=gen)
     bits = torch.randint(0, 2, (n, BITS), generator=gen).float()
     so = ort.SessionOptions()
-    e_ort = ort.InferenceSession(str(out / "encoder.onnx"), so)
-    d_ort = ort.InferenceSession(str(out / "decoder.onnx"), so)
+    suffix = GENERATIONS[generation][1]
+    e_ort = ort.InferenceSession(str(out / f"encoder{suffix}.onnx"), so)
+    d_ort = ort.InferenceSession(str(out / f"decoder{suffix}.onnx"), so)
     c_ort = ort.InferenceSession(str(out / "compose.onnx"), so)
     with torch.no_grad():
         res_t = enc(cover, bits)
@@ -189,6 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ckpt", type=Path, default=Path("training/runs/main/best.ckpt"))
     ap.add_argument("--out", type=Path, default=Path("models"))
+    ap.add_argument("--generation", type=int, choices=sorted(GENERATIONS), default=1)
     ap.add_argument("--log", type=Path, default=None, help="default: export.log by the checkpoint")
     args = ap.parse_args(argv)
     log_file = args.log or args.ckpt.parent / "export.log"
@@ -197,9 +211,9 @@ def main(argv: list[str] | None = None) -> None:
         handlers=[logging.FileHandler(log_file), logging.StreamHandler()],
     )
     torch.manual_seed(0)
-    enc, dec = load(args.ckpt)
-    export(enc, dec, args.out)
-    log.info("parity %s", parity(enc, dec, args.out))
+    enc, dec = load(args.ckpt, args.generation)
+    export(enc, dec, args.out, args.generation)
+    log.info("parity %s", parity(enc, dec, args.out, generation=args.generation))
     write_manifest(args.out)
     for p in sorted(args.out.glob("*.onnx")):
         log.info("%s %.2f MB", p.name, p.stat().st_size / 1e6)

@@ -24,19 +24,16 @@ import numpy as np
 
 from stegokit.codecs import neural, neural_ecc
 from stegokit.codecs.neural_model import session
-from stegokit.codecs.reedsolomon import ReedSolomonCode
 from stegokit.errors import NoPayloadError
-from training.evaluate import ATTACKS, attack, crop, eval_images, load, random_message
+from training.evaluate import ATTACKS_V1 as ATTACKS
+from training.evaluate import attack, crop, eval_images, load, random_message
 
 log = logging.getLogger("tune")
 
 
-def set_capacity(capacity: int) -> None:
-    """Re-derive the framing constants of ``neural_ecc`` for another capacity."""
-    neural_ecc.CAPACITY = capacity
-    neural_ecc._DATA_BYTES = 1 + capacity + 4
-    neural_ecc._NSYM = neural_ecc.RAW_BITS // 8 - neural_ecc._DATA_BYTES
-    neural_ecc._RS = ReedSolomonCode(neural_ecc._NSYM)
+def framing(capacity: int) -> neural_ecc.Framing:
+    """The shipped framing at another capacity."""
+    return neural_ecc.Framing(neural_ecc.V1.tag, neural_ecc.RAW_BITS, capacity, spare=2)
 
 
 def observe(images, strength: float, seed: int) -> tuple[list[float], list[tuple]]:
@@ -56,14 +53,14 @@ def observe(images, strength: float, seed: int) -> tuple[list[float], list[tuple
 
 def exact_rates(rows, capacity: int, rng: random.Random) -> dict[str, float]:
     """Share of exact messages per attack, transplanting each observed error pattern."""
-    set_capacity(capacity)
+    frame = framing(capacity)
     hits: dict[str, list[bool]] = {}
     for name, bits, logits in rows:
         msg = bytes(rng.randrange(256) for _ in range(capacity))
         flipped = (logits > 0) != (bits > 0.5)
-        sim = np.where(flipped, -1.0, 1.0) * (neural_ecc.encode(msg) * 2 - 1) * np.abs(logits)
+        sim = np.where(flipped, -1.0, 1.0) * (frame.encode(msg) * 2 - 1) * np.abs(logits)
         try:
-            ok = neural_ecc.decode(sim) == msg
+            ok = frame.decode(sim) == msg
         except NoPayloadError:
             ok = False
         hits.setdefault(name, []).append(ok)
@@ -88,7 +85,7 @@ def observe_factors(images, factors: list[float], rng: random.Random) -> list[di
             exact = {}
             for name in POLICY_ATTACKS:
                 try:
-                    exact[name] = neural.extract(attack(stego, name)) == msg
+                    exact[name] = neural.read(attack(stego, name)).message == msg
                 except NoPayloadError:
                     exact[name] = False
             row[factor] = {"psnr": 10 * np.log10(255**2 / max(mse, 1e-10)), "own": own, **exact}

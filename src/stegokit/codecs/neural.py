@@ -1,4 +1,4 @@
-"""Robust neural codec: a short message that survives JPEG and resizing.
+"""Robust neural codec: a short message that survives JPEG, resizing, turns and mirroring.
 
 An ONNX encoder sees a ``SIZE`` x ``SIZE`` copy of the cover and returns a residual,
 which a small ONNX graph (``compose``) upsamples bilinearly to the full image and adds
@@ -6,7 +6,9 @@ there; above ``BAND_PIXELS`` it does so a band of rows at a time (the rows inter
 here), so that the float working memory stays bounded; the ONNX decoder reads a
 ``SIZE`` x ``SIZE`` copy of the stego image. The raw bits carry a framed, CRC-checked,
 Reed-Solomon protected and whitened message (see ``neural_ecc``), so :func:`extract`
-returns the exact message or raises :class:`~stegokit.errors.NoPayloadError`.
+returns the exact message or raises :class:`~stegokit.errors.NoPayloadError`; it also
+tries the image turned back by a quarter, half and three-quarter turn and mirrored
+(``VIEWS``, one batched decoder call), which undoes a viewer's EXIF rotation or a flip.
 :func:`embed` reads its own result back and re-embeds more strongly when too many raw
 bits come out wrong (textured photos).
 Runtime needs numpy, Pillow and onnxruntime only; onnxruntime is imported lazily.
@@ -14,14 +16,16 @@ Runtime needs numpy, Pillow and onnxruntime only; onnxruntime is imported lazily
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from stegokit import images
 from stegokit.codecs.neural_ecc import CAPACITY, RAW_BITS, decode, encode
 from stegokit.codecs.neural_model import session
-from stegokit.errors import InputError
+from stegokit.errors import InputError, NoPayloadError
 
-__all__ = ["CAPACITY", "MIN_SIDE", "embed", "extract"]
+__all__ = ["CAPACITY", "MIN_SIDE", "VIEWS", "Reading", "embed", "extract", "read"]
 
 SIZE = 128
 MIN_SIDE = 128
@@ -34,6 +38,17 @@ BOOSTS = (0.9, 1.1, 1.25, 1.5, 2.0)
 #: pixels, which keeps the float32 planes of a call near 25 MB each at any image size
 #: (12 MP: 0.4 GB peak instead of 0.9 GB, and faster). 1920 x 1080 is still one call.
 BAND_PIXELS = 1 << 21
+#: What extract applies to the image before decoding, in order: nothing, a quarter, half
+#: and three-quarter turn counter-clockwise, and a left-right mirror.
+VIEWS = ("none", "rotate90", "rotate180", "rotate270", "mirror")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A recovered message and the view of ``VIEWS`` it was read in."""
+
+    message: bytes
+    view: str
 
 
 def _check_pixels(pixels: np.ndarray) -> None:
@@ -133,8 +148,11 @@ def _row_weights(height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return lower, np.minimum(lower + 1, SIZE - 1), (source - lower).astype(np.float32)
 
 
-def extract(pixels: np.ndarray) -> bytes:
-    """Read the message hidden by :func:`embed`.
+def read(pixels: np.ndarray) -> Reading:
+    """Find the message hidden by :func:`embed`, and the view it was read in.
+
+    The decoder reads the image in every view of ``VIEWS`` (one batched call); the
+    first view whose frame checks wins.
 
     Parameters
     ----------
@@ -143,8 +161,8 @@ def extract(pixels: np.ndarray) -> bytes:
 
     Returns
     -------
-    bytes
-        The exact message.
+    Reading
+        The exact message and the view that gave it.
 
     Raises
     ------
@@ -154,9 +172,44 @@ def extract(pixels: np.ndarray) -> bytes:
         Not an RGB uint8 array, or the short side is below ``MIN_SIDE``.
     """
     _check_pixels(pixels)
-    return decode(_logits(pixels))
+    small = _small(pixels)
+    batch = np.concatenate([_view(small, name) for name in VIEWS])
+    for name, logits in zip(VIEWS, _decoder(batch), strict=True):
+        try:
+            return Reading(decode(logits), name)
+        except NoPayloadError:
+            continue
+    raise NoPayloadError("no neural-codec message found in this image")
+
+
+def extract(pixels: np.ndarray) -> bytes:
+    """The exact message hidden by :func:`embed` (see :func:`read`).
+
+    Raises
+    ------
+    NoPayloadError
+        No message could be recovered (never a damaged one).
+    InputError
+        Not an RGB uint8 array, or the short side is below ``MIN_SIDE``.
+    """
+    return read(pixels).message
+
+
+def _view(small: np.ndarray, name: str) -> np.ndarray:
+    """``small`` ``(1, 3, SIZE, SIZE)`` under one of ``VIEWS``. It is square, so turning
+    it equals turning the image before the resize."""
+    if name == "mirror":
+        return small[..., ::-1]
+    turns = {"none": 0, "rotate90": 1, "rotate180": 2, "rotate270": 3}[name]
+    return np.rot90(small, turns, axes=(2, 3))
+
+
+def _decoder(views: np.ndarray) -> np.ndarray:
+    """``(N, RAW_BITS)`` float32 decoder logits (> 0 means bit 1) for ``(N, 3, SIZE, SIZE)``
+    model views."""
+    return session("decoder").run(None, {"image": np.ascontiguousarray(views)})[0]
 
 
 def _logits(pixels: np.ndarray) -> np.ndarray:
-    """``(RAW_BITS,)`` float32 decoder logits for an image (> 0 means bit 1)."""
-    return session("decoder").run(None, {"image": _small(pixels)})[0].reshape(RAW_BITS)
+    """``(RAW_BITS,)`` float32 decoder logits for an image as it is (> 0 means bit 1)."""
+    return _decoder(_small(pixels)).reshape(RAW_BITS)
