@@ -192,19 +192,24 @@ def _extract_neural(picture: Picture) -> Extraction:
 
 
 def lsb_container(payload: Payload, pixels: np.ndarray, bits: int,
-                  lock: tuple[bytes, crypto.Keys] | None = None
+                  lock: tuple[bytes, crypto.Keys] | None = None, *, adaptive: bool = True
                   ) -> tuple[bytes, int, lsb.Carrier]:
-    """Pack ``payload`` for the LSB codec on ``pixels``: the container, the Hamming code it
-    is laid out with (0: none) and the scanned carrier, all as :func:`embed_text` uses them.
+    """Pack ``payload`` for the LSB codec on ``pixels``: the container, the layout code it
+    is written with (``adaptive.CODE``, a Hamming code, or 0: none) and the scanned carrier,
+    all as :func:`embed_text` uses them.
 
-    The payload is compressed once; the container is packed again only if the code, which
-    depends on its size, is not 0.
+    At 1 bit per value the adaptive layout is taken when the payload fits it (``adaptive``
+    True), else matrix embedding when the payload leaves room. The payload is compressed
+    once; the container is packed again only if the layout code is not 0.
     """
+    from .codecs.adaptive import CODE
+
     encoded = container.encode(payload)
     data = container.pack(encoded, codec=container.CODEC_LSB, param=lsb.layout_param(bits),
                           lock=lock)
     carrier = lsb.Carrier(pixels, bits, lock is not None)
-    code = carrier.matrix_code(len(data))
+    code = CODE if adaptive and carrier.adaptive_fits(len(data)) else \
+        carrier.matrix_code(len(data))
     if code:
         data = container.pack(encoded, codec=container.CODEC_LSB,
                               param=lsb.layout_param(1, code), lock=lock)

@@ -27,6 +27,7 @@ import numpy as np
 from .. import container, crypto
 from ..container import HEADER_SIZE, Header, Payload
 from ..errors import AuthenticationError, CapacityError, NoPayloadError
+from . import adaptive
 from .order import BLOCK, FIXED_KEY, Order, order
 
 BITS = (1, 2, 3, 4)
@@ -146,6 +147,12 @@ class Carrier:
         ``p = 6``, against 0.5 for one bit per value.
         """
         return _largest_code(self.size, container_size, self.encrypted) if self.bits == 1 else 0
+
+    def adaptive_fits(self, container_size: int) -> bool:
+        """Whether a container of this size fits the adaptive layout (:mod:`.adaptive`; at
+        most about one bit per two values, always False above 1 bit per value)."""
+        rest = container_size - HEADER_SIZE - (crypto.KEY_BLOCK_SIZE if self.encrypted else 0)
+        return self.bits == 1 and adaptive.layout(self.size, rest) is not None
 
     def flat(self, compact: np.ndarray) -> np.ndarray:
         """Indices into the raveled pixel array for value indices of the carrier's order."""
@@ -545,8 +552,9 @@ def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, code: int = 0,
     bits : int
         Low bits per value, 1 to 4.
     code : int
-        Matrix embedding with this Hamming code (see :func:`matrix_code`); ``bits`` must be 1
-        and the container's header parameter ``layout_param(1, code)``.
+        Matrix embedding with this Hamming code (see :func:`matrix_code`), or
+        ``adaptive.CODE`` for the adaptive layout (:meth:`Carrier.adaptive_fits`); ``bits``
+        must be 1 and the container's header parameter ``layout_param(1, code)``.
     keys : Keys, optional
         The container's keys; their ``order`` key scatters the data.
     rng : Generator or seed, optional
@@ -569,7 +577,11 @@ def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, code: int = 0,
     elif (carrier.bits, carrier.encrypted, carrier.shape) != (bits, encrypted, pixels.shape):
         raise ValueError("the carrier was built for another layout or image")
     body = memoryview(data)[crypto.KEY_BLOCK_SIZE if encrypted else 0 :]  # (no copies)
-    if len(body) > carrier.room or code > carrier.matrix_code(len(data)):
+    if code == adaptive.CODE:
+        too_big = bits != 1 or not carrier.adaptive_fits(len(data))
+    else:
+        too_big = len(body) > carrier.room or code > carrier.matrix_code(len(data))
+    if too_big:
         raise CapacityError(
             f"the container needs {len(body)} bytes; the cover holds {carrier.room}")
     out = pixels.copy()
@@ -579,7 +591,11 @@ def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, code: int = 0,
         block = _symbols(data[: crypto.KEY_BLOCK_SIZE], 1)
         changed += write_symbols(flat, carrier.key_block_flat(), block, 1, rng)
     sequence = order(carrier.size, keys.order if encrypted else FIXED_KEY)
-    if code:
+    if code == adaptive.CODE:
+        changed += _write_ordered(flat, carrier, sequence, body[:HEADER_SIZE], 1, rng)
+        changed += _write_flips(flat, adaptive.changes(out, carrier, sequence,
+                                                       bytes(body[HEADER_SIZE:])), rng)
+    elif code:
         changed += _write_ordered(flat, carrier, sequence, body[:HEADER_SIZE], 1, rng)
         changed += _write_hamming(out, carrier, sequence, body[HEADER_SIZE:], code, rng)
     else:
@@ -606,6 +622,11 @@ def _find(pixels: np.ndarray, key: bytes, encrypted: bool) -> tuple[Header, byte
         if not code:
             data = _read_ordered(flat, carrier, sequence, bits, HEADER_SIZE + rest)
             return header, data[HEADER_SIZE:]
+        if code == adaptive.CODE and bits == 1:
+            data = adaptive.read(pixels, carrier, sequence, rest)
+            if data is None:
+                raise AuthenticationError("integrity check failed: the header is damaged")
+            return header, data
         if bits != 1 or code > MAX_CODE or \
                 _slots(rest, code) > _hamming_capacity(carrier.size, code):
             raise AuthenticationError("integrity check failed: the header is damaged")
