@@ -53,9 +53,8 @@ FOLDS = 5
 
 def patches(quick: bool) -> tuple[np.ndarray, np.ndarray]:
     """Grey patches (N, 256, 256) uint8 and the index of the photo each comes from."""
-    from PIL import Image
-
     from photos import steganalysis_photos
+    from PIL import Image
 
     out, source = [], []
     for index, path in enumerate(steganalysis_photos()):

@@ -514,6 +514,31 @@ def _read_hamming(pixels: np.ndarray, carrier: Carrier, sequence: Order, size: i
     return _bytes(_from_block_order(found, sequence, count), code, size)
 
 
+def _sweep_words(pixels: np.ndarray, carrier: Carrier, sequence: Order
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The image's :func:`_low_bit_words`, and the carrier's blocks' in sweep order."""
+    low_bits = _low_bit_words(pixels, carrier.raw_blocks)
+    words = np.empty(carrier.size, dtype="<u8")
+    for part, _, _, chunk in _sweep_chunks(low_bits, carrier, sequence):
+        words[part] = chunk
+    return low_bits, words
+
+
+def _write_adaptive(out: np.ndarray, carrier: Carrier, sequence: Order, body: bytes,
+                    rng: np.random.Generator) -> int:
+    """The adaptive layout (:mod:`.adaptive`) after the header: ±1 changes where the trellis
+    puts them."""
+    low_bits, words = _sweep_words(out, carrier, sequence)
+    flips, changed = adaptive.flips(out, carrier, sequence, words, body)
+    for first in range(0, carrier.size, _CHUNK_BLOCKS):  # back to value order
+        part = slice(first, min(first + _CHUNK_BLOCKS, carrier.size))
+        _swap_sweep_order(flips[part], _swap_masks(sequence.offset[part]))
+    image = np.zeros_like(low_bits)
+    image[slice(carrier.size) if carrier.contiguous else carrier.blocks] = flips
+    _apply_flips(out, carrier, image, low_bits, rng)
+    return changed
+
+
 def layout_param(bits: int, code: int = 0) -> int:
     """The LSB codec's header parameter: bits per value, and the Hamming code (0: none)."""
     return bits | code << 4
@@ -593,8 +618,7 @@ def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, code: int = 0,
     sequence = order(carrier.size, keys.order if encrypted else FIXED_KEY)
     if code == adaptive.CODE:
         changed += _write_ordered(flat, carrier, sequence, body[:HEADER_SIZE], 1, rng)
-        changed += _write_flips(flat, adaptive.changes(out, carrier, sequence,
-                                                       bytes(body[HEADER_SIZE:])), rng)
+        changed += _write_adaptive(out, carrier, sequence, bytes(body[HEADER_SIZE:]), rng)
     elif code:
         changed += _write_ordered(flat, carrier, sequence, body[:HEADER_SIZE], 1, rng)
         changed += _write_hamming(out, carrier, sequence, body[HEADER_SIZE:], code, rng)
@@ -623,7 +647,8 @@ def _find(pixels: np.ndarray, key: bytes, encrypted: bool) -> tuple[Header, byte
             data = _read_ordered(flat, carrier, sequence, bits, HEADER_SIZE + rest)
             return header, data[HEADER_SIZE:]
         if code == adaptive.CODE and bits == 1:
-            data = adaptive.read(pixels, carrier, sequence, rest)
+            data = adaptive.read(_sweep_words(pixels, carrier, sequence)[1], sequence.column,
+                                 rest)
             if data is None:
                 raise AuthenticationError("integrity check failed: the header is damaged")
             return header, data

@@ -24,7 +24,7 @@ from functools import lru_cache
 
 import numpy as np
 
-#: Rows of the submatrix (the trellis has ``2**HEIGHT`` states).
+#: Rows of the submatrix (the trellis has ``2**HEIGHT`` states; at most 8).
 HEIGHT = 7
 #: Message bits a segment aims at (fewer segments of more bits code a little better; more
 #: segments vectorise better).
@@ -102,14 +102,23 @@ def syndrome(cover_bits: np.ndarray, p: Plan) -> np.ndarray:
     """
     if not p.segments:
         return np.zeros(0, dtype=np.uint8)
-    _, columns, starts = _block_map(p)
-    out = np.zeros((p.segments, p.bits), dtype=np.uint8)
+    starts = _block_map(p)[2]
+    widths, starts = np.diff(starts), starts[:-1]
+    table = _columns(p.height, int(widths.max()))
+    by_value = cover_bits.T  # (a view: the trellis's layout is often value-major already)
+    # per block, the XOR of the columns of its values whose bit is set (an h-bit word)...
+    words = np.zeros((p.bits, p.segments), dtype=np.uint8)
+    for c in range(len(table)):
+        has = widths > c
+        if has.all():
+            words ^= by_value[starts + c] * np.uint8(table[c])
+        else:
+            words[has] ^= by_value[starts[has] + c] * np.uint8(table[c])
+    # ...whose bit r lands in message bit k + r
+    out = np.zeros_like(words)
     for row in range(min(p.height, p.bits)):
-        selected = cover_bits & ((columns >> row) & 1).astype(np.uint8)
-        # the XOR of each block's selected bits: the parity of their sum
-        parity = np.add.reduceat(selected, starts[:-1], axis=1, dtype=np.uint16)
-        out[:, row:] ^= (parity[:, : p.bits - row] & 1).astype(np.uint8)
-    return out.reshape(-1)
+        out[row:] ^= (words[: p.bits - row] >> row) & 1
+    return out.T.reshape(-1)
 
 
 def embed(cover_bits: np.ndarray, costs: np.ndarray, message: np.ndarray,
