@@ -154,6 +154,19 @@ class Carrier:
         rest = container_size - HEADER_SIZE - (crypto.KEY_BLOCK_SIZE if self.encrypted else 0)
         return self.bits == 1 and adaptive.layout(self.size, rest) is not None
 
+    def adaptive_capacity(self, name: str = "") -> int:
+        """The exact number of payload bytes the adaptive layout takes (incompressible data;
+        0 if none)."""
+        if self.bits != 1 or adaptive.layout(self.size, 1) is None:
+            return 0
+        low, high = 1, self.room  # the largest body (container after the header) that fits
+        while low < high:
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if adaptive.layout(self.size, middle) else (low, middle - 1)
+        overhead = container.RECORD_OVERHEAD + len(container.safe_name(name).encode("utf-8"))
+        record = container.max_record(HEADER_SIZE + low, encrypted=self.encrypted)
+        return max(record - overhead, 0)
+
     def flat(self, compact: np.ndarray) -> np.ndarray:
         """Indices into the raveled pixel array for value indices of the carrier's order."""
         if self.contiguous:

@@ -161,7 +161,7 @@ def _viterbi(cover_bits: np.ndarray, costs: np.ndarray, wanted: np.ndarray, heig
     states = 1 << height
     length, count = cover_bits.shape[1], cover_bits.shape[0]
     bits_t = np.ascontiguousarray(cover_bits.T)
-    to_one = np.ascontiguousarray(costs.T, dtype=np.uint16)  # cost of y = 1 where x = 0...
+    to_one = np.array(costs.T, dtype=np.uint16, order="C")  # cost of y = 1 where x = 0...
     to_zero = to_one * bits_t  # ...and of y = 0 where x = 1
     to_one -= to_zero
     wanted_t = np.ascontiguousarray(wanted.T).astype(bool)
