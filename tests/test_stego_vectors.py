@@ -1,8 +1,8 @@
 """Stego images written by an earlier version still read back (tests/vectors/stego_v1/).
 
 Each image is a committed output of ``make_stego_vectors.py``: a layout (bit depth, matrix
-code, channel mode, encryption, hide-image mode) whose reading must never change within
-format v1.
+code or the adaptive layout, channel mode, encryption, hide-image mode) whose reading must
+never change within format v1.
 """
 
 from __future__ import annotations
@@ -30,7 +30,10 @@ def _unlock(entry: dict) -> dict:
 def test_the_vectors_cover_every_layout():
     params = {entry["param"] for entry in VECTORS if entry["kind"] == "lsb"}
     bits, codes = {param & 15 for param in params}, {param >> 4 for param in params}
-    assert bits == {1, 2, 3, 4} and {0, 2, 3, 6} <= codes
+    assert bits == {1, 2, 3, 4} and {0, 2, 3, 6, 15} <= codes  # 15: the adaptive layout
+    adaptive = {entry["file"] for entry in VECTORS if entry.get("param") == 1 | 15 << 4}
+    assert {"text-adaptive.png", "file-adaptive-rgba.png", "file-adaptive-grey.png",
+            "text-adaptive-grey-alpha.png", "file-adaptive-passphrase.png"} <= adaptive
     assert {entry["mode"] for entry in VECTORS if entry["kind"] == "image"} == \
         {"lossless", "planes"}
 
