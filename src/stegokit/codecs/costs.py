@@ -10,7 +10,6 @@ colour channel gets its own map.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 from . import stc
 
@@ -31,6 +30,8 @@ def hill(channel: np.ndarray) -> np.ndarray:
     -------
     ndarray, shape (H, W), float32, positive
     """
+    from scipy import ndimage  # (only when embedding: it takes a while to import)
+
     residual = ndimage.convolve(channel.astype(np.float32), _KB, mode="reflect")
     np.abs(residual, out=residual)
     smoothed = ndimage.uniform_filter(residual, 3, mode="reflect")
