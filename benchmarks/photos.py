@@ -63,6 +63,33 @@ def analysis_photos() -> list[Path]:
         for name in names
     ]
 
+#: benchmarks/steganalysis.py's sources: the photographs listed in /work/shared/TRAINING_DATA.md
+#: (the largest file of each plasma wallpaper; opencv-doc's photographic samples).
+PLASMA = ("plasma-workspace-wallpapers", "4:5.27.5-2", "usr/share/wallpapers", [
+    f"{name}/contents/images/{size}.jpg" for name, size in (
+        ("BytheWater", "2560x1440"), ("ColdRipple", "2560x1440"), ("ColorfulCups", "2560x1600"),
+        ("DarkestHour", "2560x1440"), ("EveningGlow", "2560x1440"), ("FallenLeaf", "2560x1440"),
+        ("Grey", "2560x1440"), ("Kite", "2560x1440"), ("OneStandsOut", "2560x1440"),
+        ("Path", "2560x1440"), ("Volna", "5120x2880"), ("summer_1am", "2560x1440"))])
+PALAPELI = ("palapeli-data", "4:22.12.3-1", "usr/share/palapeli/collection", [
+    "castle-maintenon.jpg", "cincinnati-bridge.jpg", "citrus-fruits.jpg",
+    "european-honey-bee.jpg", "panther-chameleon-female.jpg"])
+OPENCV = ("opencv-doc", "4.6.0+dfsg-12", "usr/share/doc/opencv-doc/examples/data", [
+    "aero1.jpg", "aero3.jpg", "baboon.jpg", "building.jpg", "butterfly.jpg", "fruits.jpg",
+    "home.jpg", "leuvenA.jpg", "leuvenB.jpg", "messi5.jpg", "orange.jpg", "squirrel_cls.jpg",
+    "stuff.jpg", "graf1.png", "graf3.png", "apple.jpg", "board.jpg", "box_in_scene.png",
+    "aloeL.jpg", "rubberwhale1.png", "basketball1.png", "ela_original.jpg",
+    "licenseplate_motion.jpg", "text_defocus.jpg", "sudoku.png"])
+
+
+def steganalysis_photos() -> list[Path]:
+    """The 65 photographs benchmarks/steganalysis.py cuts into patches, fetched on first use."""
+    return [
+        _unpacked(package, f"{folder}/{name}", version)
+        for package, version, folder, names in (PLASMA, MATE, LXQT, PALAPELI, OPENCV)
+        for name in names
+    ]
+
 
 def cover(name: str) -> Path:
     """The path of a benchmark cover PNG ("512x512", "2MP" or "12MP"), made on first use."""

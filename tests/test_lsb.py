@@ -162,7 +162,7 @@ def test_tiny_images():
 def test_matrix_embedding_changes_fewer_values(fraction):
     pixels = photo("astronaut")
     message = np.random.default_rng(1).bytes(int(stegokit.capacity(pixels).lsb[1] * fraction))
-    result = stegokit.embed_text(pixels, message, rng=1)
+    result = stegokit.embed_text(pixels, message, rng=1, adaptive=False)
     assert stegokit.extract_text(result.pixels).payload.data == message
     assert result.changed / (len(message) * 8) <= 0.3
 
@@ -170,22 +170,25 @@ def test_matrix_embedding_changes_fewer_values(fraction):
 def test_matrix_embedding_with_a_passphrase():
     pixels = photo("astronaut")
     message = np.random.default_rng(2).bytes(5_000)
-    result = stegokit.embed_text(pixels, message, passphrase="pw", kdf=CHEAP_KDF, rng=2)
+    result = stegokit.embed_text(pixels, message, passphrase="pw", kdf=CHEAP_KDF, rng=2,
+                                 adaptive=False)
     assert result.changed / (len(message) * 8) <= 0.25
     assert stegokit.extract_text(result.pixels, passphrase="pw").payload.data == message
 
 
 @pytest.mark.parametrize("mode", ["RGB", "RGBA"])
 @pytest.mark.parametrize("fraction", [0.002, 0.25])
-def test_matrix_embedding_touches_only_unsaturated_blocks(mode, fraction):
+@pytest.mark.parametrize("adaptive", [False, True])
+def test_one_bit_layouts_touch_only_unsaturated_blocks(mode, fraction, adaptive):
     """Few changes are written one by one, many in one pass over the image; either way only
-    values of blocks free of 0 and 255 move, by one, and ``changed`` counts them."""
+    values of blocks free of 0 and 255 move, by one, and ``changed`` counts them (matrix
+    embedding and the adaptive layout)."""
     rgb = photo("astronaut").copy()
     rgb[200:260, 100:400] = 255  # blocks the 1-bit layout must skip
     pixels = rgb if mode == "RGB" else np.concatenate(
         [rgb, np.full((*rgb.shape[:2], 1), 7, dtype=np.uint8)], axis=2)
     message = np.random.default_rng(3).bytes(int(stegokit.capacity(pixels).lsb[1] * fraction))
-    result = stegokit.embed_text(pixels, message, rng=3)
+    result = stegokit.embed_text(pixels, message, rng=3, adaptive=adaptive)
     assert stegokit.extract_text(result.pixels).payload.data == message
     diff = result.pixels.astype(int) - pixels
     assert np.abs(diff).max() == 1 and not diff[..., 3:].any()

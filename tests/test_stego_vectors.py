@@ -42,7 +42,10 @@ def test_the_vectors_cover_every_layout(version):
     entries = [entry for entry in VECTORS if entry["version"] == version]
     params = {entry["param"] for entry in entries if entry["kind"] == "lsb"}
     bits, codes = {param & 15 for param in params}, {param >> 4 for param in params}
-    assert bits == {1, 2, 3, 4} and {0, 2, 3, 6} <= codes
+    assert bits == {1, 2, 3, 4} and {0, 2, 3, 6, 15} <= codes  # 15: the adaptive layout
+    adaptive = {entry["file"] for entry in entries if entry.get("param") == 1 | 15 << 4}
+    assert {"text-adaptive.png", "file-adaptive-rgba.png", "file-adaptive-grey.png",
+            "text-adaptive-grey-alpha.png", "file-adaptive-passphrase.png"} <= adaptive
     assert {entry["mode"] for entry in entries if entry["kind"] == "image"} == \
         {"lossless", "planes"}
     assert {"passphrase" in e["unlock"] for e in entries} == {True, False}

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import container, crypto, images
 from .codecs import lsb
+from .codecs.adaptive import CODE as ADAPTIVE
 from .container import Payload
 from .errors import CapacityError, InputError, NoPayloadError
 from .images import Picture
@@ -129,16 +130,17 @@ SAFE_RATE = 0.1
 STEALTH_RATE = 0.05
 
 
-def _rate_checks(rate: float, container_bytes: int, stealth: bool, bits: int) -> tuple[str, ...]:
+def _rate_checks(rate: float, container_bytes: int, stealth: bool, bits: int,
+                 adaptive: bool) -> tuple[str, ...]:
     if stealth and bits != 1:
         raise InputError("--stealth embeds at 1 bit per value; leave out --bits")
-    if stealth and rate > STEALTH_RATE:
+    if stealth and (rate > STEALTH_RATE or not adaptive):
         most = int(container_bytes * STEALTH_RATE / rate)
         raise CapacityError(
             f"--stealth keeps the payload at or below {STEALTH_RATE} bits per value; this one "
             f"needs {rate:.3f}: hide about {most:,} bytes or fewer here, or use a larger cover"
         )
-    if rate > SAFE_RATE:
+    if rate > SAFE_RATE:  # for the adaptive layout too (docs/analysis.md)
         return (f"this payload uses {rate:.2f} bits per value; above {SAFE_RATE} modern "
                 "steganalysis detects embedding reliably (see --stealth)",)
     return ()
@@ -199,19 +201,22 @@ def _extract_neural(picture: Picture) -> Extraction:
 
 
 def lsb_container(payload: Payload, pixels: np.ndarray, bits: int,
-                  lock: tuple[bytes, crypto.Keys] | None = None
+                  lock: tuple[bytes, crypto.Keys] | None = None, *, adaptive: bool = True
                   ) -> tuple[bytes, int, lsb.Carrier]:
-    """Pack ``payload`` for the LSB codec on ``pixels``: the container, the Hamming code it
-    is laid out with (0: none) and the scanned carrier, all as :func:`embed_text` uses them.
+    """Pack ``payload`` for the LSB codec on ``pixels``: the container, the layout code it
+    is written with (``adaptive.CODE``, a Hamming code, or 0: none) and the scanned carrier,
+    all as :func:`embed_text` uses them.
 
-    The payload is compressed once; the container is packed again only if the code, which
-    depends on its size, is not 0.
+    At 1 bit per value the adaptive layout is taken when the payload fits it (``adaptive``
+    True), else matrix embedding when the payload leaves room. The payload is compressed
+    once; the container is packed again only if the layout code is not 0.
     """
     encoded = container.encode(payload)
     data = container.pack(encoded, codec=container.CODEC_LSB, param=lsb.layout_param(bits),
                           lock=lock)
     carrier = lsb.Carrier(pixels, bits, lock is not None)
-    code = carrier.matrix_code(len(data))
+    code = ADAPTIVE if adaptive and carrier.adaptive_fits(len(data)) else \
+        carrier.matrix_code(len(data))
     if code:
         data = container.pack(encoded, codec=container.CODEC_LSB,
                               param=lsb.layout_param(1, code), lock=lock)
@@ -230,6 +235,7 @@ def embed_text(
     recipient: bytes | None = None,
     kdf: crypto.KdfParams | None = None,
     rng: np.random.Generator | int | None = None,
+    adaptive: bool = True,
 ) -> EmbedResult:
     """Hide a text (``str``) or a file (``bytes`` with ``filename``) in a cover with the LSB codec.
 
@@ -243,12 +249,17 @@ def embed_text(
     bits : int
         Low bits per colour value, 1 (default, least visible) to 4 (LSB only).
     stealth : bool
-        Refuse payloads above :data:`STEALTH_RATE` bits per value (1 bit per value only).
+        The adaptive layout only, and payloads up to :data:`STEALTH_RATE` bits per value
+        (1 bit per value).
     passphrase, recipient : optional
         Encrypt with a passphrase, or seal to a recipient's 32-byte X25519 public key.
     kdf : KdfParams, optional
         Argon2id cost for a passphrase (default ``crypto.DEFAULT_KDF``).
     rng : Generator or seed, optional
+    adaptive : bool
+        At 1 bit per value, use the adaptive layout (HILL costs + syndrome-trellis codes,
+        docs/format.md) when the payload fits it (up to about 0.5 bits per value); False
+        keeps to the earlier layouts (±1 matching, Hamming matrix embedding).
 
     Returns
     -------
@@ -265,12 +276,13 @@ def embed_text(
         return _embed_neural(picture, payload, passphrase is not None or recipient is not None)
     lock = make_lock(passphrase, recipient, kdf)
     encrypted = lock is not None
-    data, code, carrier = lsb_container(payload, picture.pixels, bits, lock)
+    data, code, carrier = lsb_container(payload, picture.pixels, bits, lock,
+                                        adaptive=adaptive or stealth)
     stored = len(data) - (crypto.KEY_BLOCK_SIZE if encrypted else 0)
     if stored > carrier.room:
         raise _capacity_error(payload, picture, bits, encrypted)
     rate = len(data) * 8 / lsb.value_count(picture.pixels.shape)
-    notes = _rate_checks(rate, len(data), stealth, bits)
+    notes = _rate_checks(rate, len(data), stealth, bits, code == ADAPTIVE)
     pixels, changed = lsb.embed(picture.pixels, data, bits=bits, code=code,
                                 keys=lock[1] if lock else None, rng=rng, carrier=carrier)
     # at 1 bit every changed value moved by exactly 1: no need to compare the images

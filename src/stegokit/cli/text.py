@@ -100,8 +100,8 @@ def embed_text(
         "--bits", "-b", min=1, max=4,
         help="Low bits used per colour value: 1 hides best, 4 holds four times more.")] = 1,
     stealth: Annotated[bool, typer.Option(
-        "--stealth", help="Refuse payloads above 0.05 bits per value, where statistical "
-        "detection gets hard (1 bit per value, matrix embedding).")] = False,
+        "--stealth", help="The adaptive layout (HILL costs + syndrome-trellis codes) only, "
+        "and refuse payloads above 0.05 bits per value.")] = False,
     passphrase: AskPassphrase = False,
     passphrase_file: PassphraseFile = None,
     to: ToOption = None,

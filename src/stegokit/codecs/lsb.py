@@ -27,6 +27,7 @@ import numpy as np
 from .. import container, crypto
 from ..container import HEADER_SIZE, Header, Payload
 from ..errors import AuthenticationError, CapacityError, NoPayloadError
+from . import adaptive
 from .order import BLOCK, FIXED_KEY, Order, order
 
 BITS = (1, 2, 3, 4)
@@ -147,6 +148,25 @@ class Carrier:
         ``p = 6``, against 0.5 for one bit per value.
         """
         return _largest_code(self.size, container_size, self.encrypted) if self.bits == 1 else 0
+
+    def adaptive_fits(self, container_size: int) -> bool:
+        """Whether a container of this size fits the adaptive layout (:mod:`.adaptive`; at
+        most about one bit per two values, always False above 1 bit per value)."""
+        rest = container_size - HEADER_SIZE - (crypto.KEY_BLOCK_SIZE if self.encrypted else 0)
+        return self.bits == 1 and adaptive.layout(self.size, rest) is not None
+
+    def adaptive_capacity(self, name: str = "") -> int:
+        """The exact number of payload bytes the adaptive layout takes (incompressible data;
+        0 if none)."""
+        if self.bits != 1 or adaptive.layout(self.size, 1) is None:
+            return 0
+        low, high = 1, self.room  # the largest body (container after the header) that fits
+        while low < high:
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if adaptive.layout(self.size, middle) else (low, middle - 1)
+        overhead = container.RECORD_OVERHEAD + len(container.safe_name(name).encode("utf-8"))
+        record = container.max_record(HEADER_SIZE + low, encrypted=self.encrypted)
+        return max(record - overhead, 0)
 
     def flat(self, compact: np.ndarray) -> np.ndarray:
         """Indices into the raveled pixel array for value indices of the carrier's order."""
@@ -509,6 +529,31 @@ def _read_hamming(pixels: np.ndarray, carrier: Carrier, sequence: Order, size: i
     return _bytes(_from_block_order(found, sequence, count), code, size)
 
 
+def _sweep_words(pixels: np.ndarray, carrier: Carrier, sequence: Order
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The image's :func:`_low_bit_words`, and the carrier's blocks' in sweep order."""
+    low_bits = _low_bit_words(pixels, carrier.raw_blocks)
+    words = np.empty(carrier.size, dtype="<u8")
+    for part, _, _, chunk in _sweep_chunks(low_bits, carrier, sequence):
+        words[part] = chunk
+    return low_bits, words
+
+
+def _write_adaptive(out: np.ndarray, carrier: Carrier, sequence: Order, body: bytes,
+                    rng: np.random.Generator) -> int:
+    """The adaptive layout (:mod:`.adaptive`) after the header: ±1 changes where the trellis
+    puts them."""
+    low_bits, words = _sweep_words(out, carrier, sequence)
+    flips, changed = adaptive.flips(out, carrier, sequence, words, body)
+    for first in range(0, carrier.size, _CHUNK_BLOCKS):  # back to value order
+        part = slice(first, min(first + _CHUNK_BLOCKS, carrier.size))
+        _swap_sweep_order(flips[part], _swap_masks(sequence.offset[part]))
+    image = np.zeros_like(low_bits)
+    image[slice(carrier.size) if carrier.contiguous else carrier.blocks] = flips
+    _apply_flips(out, carrier, image, low_bits, rng)
+    return changed
+
+
 def layout_param(bits: int, code: int = 0) -> int:
     """The LSB codec's header parameter: bits per value, and the Hamming code (0: none)."""
     return bits | code << 4
@@ -547,8 +592,9 @@ def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, code: int = 0,
     bits : int
         Low bits per value, 1 to 4.
     code : int
-        Matrix embedding with this Hamming code (see :func:`matrix_code`); ``bits`` must be 1
-        and the container's header parameter ``layout_param(1, code)``.
+        Matrix embedding with this Hamming code (see :func:`matrix_code`), or
+        ``adaptive.CODE`` for the adaptive layout (:meth:`Carrier.adaptive_fits`); ``bits``
+        must be 1 and the container's header parameter ``layout_param(1, code)``.
     keys : Keys, optional
         The container's keys; their ``order`` key scatters the data.
     rng : Generator or seed, optional
@@ -571,7 +617,11 @@ def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, code: int = 0,
     elif (carrier.bits, carrier.encrypted, carrier.shape) != (bits, encrypted, pixels.shape):
         raise ValueError("the carrier was built for another layout or image")
     body = memoryview(data)[crypto.KEY_BLOCK_SIZE if encrypted else 0 :]  # (no copies)
-    if len(body) > carrier.room or code > carrier.matrix_code(len(data)):
+    if code == adaptive.CODE:
+        too_big = bits != 1 or not carrier.adaptive_fits(len(data))
+    else:
+        too_big = len(body) > carrier.room or code > carrier.matrix_code(len(data))
+    if too_big:
         raise CapacityError(
             f"the container needs {len(body)} bytes; the cover holds {carrier.room}")
     out = pixels.copy()
@@ -581,7 +631,10 @@ def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, code: int = 0,
         block = _symbols(data[: crypto.KEY_BLOCK_SIZE], 1)
         changed += write_symbols(flat, carrier.key_block_flat(), block, 1, rng)
     sequence = order(carrier.size, keys.order if encrypted else FIXED_KEY)
-    if code:
+    if code == adaptive.CODE:
+        changed += _write_ordered(flat, carrier, sequence, body[:HEADER_SIZE], 1, rng)
+        changed += _write_adaptive(out, carrier, sequence, bytes(body[HEADER_SIZE:]), rng)
+    elif code:
         changed += _write_ordered(flat, carrier, sequence, body[:HEADER_SIZE], 1, rng)
         changed += _write_hamming(out, carrier, sequence, body[HEADER_SIZE:], code, rng)
     else:
@@ -609,6 +662,12 @@ def _find(pixels: np.ndarray, key: bytes, encrypted: bool) -> tuple[Header, byte
         if not code:
             data = _read_ordered(flat, carrier, sequence, bits, HEADER_SIZE + rest)
             return header, data[HEADER_SIZE:], carrier.room
+        if code == adaptive.CODE and bits == 1:
+            data = adaptive.read(_sweep_words(pixels, carrier, sequence)[1], sequence.column,
+                                 rest)
+            if data is None:
+                raise AuthenticationError("integrity check failed: the header is damaged")
+            return header, data, carrier.room
         if bits != 1 or code > MAX_CODE or \
                 _slots(rest, code) > _hamming_capacity(carrier.size, code):
             raise AuthenticationError("integrity check failed: the header is damaged")
