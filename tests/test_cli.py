@@ -76,9 +76,18 @@ def test_passphrase_from_prompt_env_and_file(tmp_path, cover_png, cheap_kdf):
 
 
 def test_mismatched_confirmation_is_refused(tmp_path, cover_png, cheap_kdf):
+    """A typo in the repeated passphrase would make an image its owner cannot open."""
     out = tmp_path / "x.png"
-    result = run("embed-text", cover_png, "-o", str(out), "-m", "s", "-p", input="a\nb\na\na\n")
-    assert result.exit_code == 0 and out.exists()  # asked again until both match
+    refused = run("embed-text", cover_png, "-o", str(out), "-m", "s", "-p",
+                  input="first\nfirts\n")
+    assert refused.exit_code == 1 and not out.exists()
+    assert "do not match" in refused.output
+    asked_again = run("embed-text", cover_png, "-o", str(out), "-m", "s", "-p",
+                      input="first\nfirts\nfirst\nfirst\n")
+    assert asked_again.exit_code == 0 and "do not match" in asked_again.output
+    opened = run("extract-text", str(out), env={"STEGOKIT_PASSPHRASE": "first"})
+    assert opened.exit_code == 0 and opened.stdout == "s\n"
+    assert run("extract-text", str(out), env={"STEGOKIT_PASSPHRASE": "firts"}).exit_code == 4
 
 
 def test_files_round_trip_and_are_not_dumped_on_a_terminal(tmp_path, cover_png):
