@@ -226,3 +226,17 @@ def test_one_bit_steps_do_not_depend_on_the_cover_parity(name, fraction, passphr
     up_even, up_odd, count = step_up_shares(pixels, result.pixels)
     assert count >= 200
     assert 0.35 < up_even < 0.65 and 0.35 < up_odd < 0.65, (up_even, up_odd)
+
+
+def test_one_bit_steps_at_the_ends_keep_values_inside_1_to_254():
+    """1 only steps up and 254 only down; 2 and 253 still step either way."""
+    pixels = np.random.default_rng(0).choice(
+        np.array([1, 2, 253, 254], dtype=np.uint8), size=(64, 96, 3))
+    message = np.random.default_rng(1).bytes(stegokit.capacity(pixels, filename="m.bin").lsb[1])
+    result = stegokit.embed_text(pixels, message, filename="m.bin", rng=2)
+    assert stegokit.extract_text(result.pixels).payload.data == message
+    stego = result.pixels.astype(int)
+    assert stego.min() >= 1 and stego.max() <= 254
+    for value in (2, 253):
+        moved = stego[(pixels == value) & (result.pixels != pixels)]
+        assert {value - 1, value + 1} <= set(moved.tolist())
