@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import os
+from types import ModuleType
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -13,6 +17,20 @@ from stegokit import crypto
 CHEAP_KDF = crypto.KdfParams(log2_memory_kib=13, iterations=1, lanes=1)
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "camera")
+
+
+def require(module: str) -> ModuleType:
+    """Import an optional piece a test needs (torch, onnx, a peer tool...).
+
+    Without it the test is skipped, except under ``CI=true``, where the missing piece is a
+    failure: a broken CI install must not pass as a row of skips.
+    """
+    if os.environ.get("CI", "").lower() != "true":
+        return pytest.importorskip(module)
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        pytest.fail(f"{module} is required under CI=true: {error}", pytrace=False)
 
 
 def photo(name: str) -> np.ndarray:

@@ -8,9 +8,12 @@ from dataclasses import FrozenInstanceError
 
 import numpy as np
 import pytest
+from conftest import require
 from PIL import Image
+from scipy import stats
 from skimage import data
 
+import stegokit
 from stegokit import analysis
 from stegokit.errors import InputError
 
@@ -74,7 +77,6 @@ def named_photo(request):
 
 
 def test_chi2_survival_matches_scipy():
-    stats = pytest.importorskip("scipy.stats")
     for dof in (1, 2, 5, 40, 127):
         for x in (0.01, 0.5, 3.0, dof * 0.5, float(dof), dof * 2.0 + 10.0):
             assert analysis._chi2_sf(x, dof) == pytest.approx(stats.chi2.sf(x, dof), abs=1e-9)
@@ -102,7 +104,6 @@ def test_chi_square_run_that_rs_and_spa_do_not_confirm_is_not_sequential_data():
     reads as one run of high p-values (with this seed for the random ±1 steps). RS and SPA see
     no LSB replacement there, so it is not reported as sequential data (it made the verdict
     "suspicious" before)."""
-    stegokit = pytest.importorskip("stegokit")
     cover = photo("astronaut")
     payload = random_bytes(int(stegokit.capacity(cover).lsb[1] * 0.25))
     stego = stegokit.embed_text(cover, payload, filename="data.bin", rng=11,
@@ -210,7 +211,6 @@ def test_lsb_matching_is_invisible(rate, name):
 def test_stegokit_lsb_codec_reads_clean(name, fraction):
     """stegokit's default output (1-bit +/-1 embedding over a keyed spread order) reads clean
     up to 40% of capacity on every photo, astronaut included."""
-    stegokit = pytest.importorskip("stegokit")
     cover = photo(name)
     payload = random_bytes(int(stegokit.capacity(cover).lsb[1] * fraction))
     stego = stegokit.embed_text(cover, payload, filename="data.bin", rng=5).pixels
@@ -238,7 +238,7 @@ def test_rate_04_is_likely_stego(sequential, named_photo):
 
 
 def test_stegano_lsb_hide_is_flagged():
-    lsb = pytest.importorskip("stegano.lsb")
+    lsb = require("stegano.lsb")
     cover = Image.fromarray(photo("astronaut"))
     message = random_bytes(15_000).hex()  # 30 kB of text, written from the first pixel on
     stego = through_png(lsb.hide(cover, message))
@@ -250,7 +250,7 @@ def test_stegano_lsb_hide_is_flagged():
 
 @pytest.mark.filterwarnings("ignore:Image.Image.getdata:DeprecationWarning")
 def test_stego_lsb_hide_is_flagged():
-    steg = pytest.importorskip("stego_lsb.LSBSteg")
+    steg = require("stego_lsb.LSBSteg")
     cover = Image.fromarray(photo("rocket"))
     message = random_bytes(25_000)
     stego = through_png(steg.hide_message_in_image(cover, message, num_lsb=1))

@@ -8,6 +8,7 @@ import struct
 import zlib
 
 import pytest
+from conftest import require
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
@@ -58,7 +59,7 @@ def test_zlib_level_from_idat_header(level, expected):
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_stego_lsb_command_line_output(tmp_path):
-    steg = pytest.importorskip("stego_lsb.LSBSteg")
+    steg = require("stego_lsb.LSBSteg")
     cover, secret, out = tmp_path / "cover.png", tmp_path / "secret.bin", tmp_path / "out.png"
     cover.write_bytes(png_bytes())
     secret.write_bytes(b"x" * 1000)

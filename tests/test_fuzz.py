@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import struct
+import zlib
 from unittest import mock
 
 import numpy as np
@@ -25,19 +27,45 @@ from hypothesis.extra import numpy as hnp
 import stegokit
 from stegokit import container, crypto, keytext
 from stegokit.codecs import lsb, neural, neural_ecc
-from stegokit.errors import AuthenticationError, NoPayloadError, StegokitError
+from stegokit.errors import AuthenticationError, FormatError, NoPayloadError, StegokitError
 
 EXAMPLES = int(os.environ.get("STEGOKIT_FUZZ_EXAMPLES", "300"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
 
 
+def _header(version: int, flags: int, codec: int, param: int, length: int) -> bytes:
+    """A header with a correct check (docs/format.md), whatever its fields say."""
+    fields = struct.pack(">4sBBBBI", container.MAGIC, version, flags, codec, param, length)
+    return fields + struct.pack(">H", zlib.crc32(fields) & 0xFFFF)
+
+
+_RANDOM_CONTAINERS = st.one_of(
+    st.binary(max_size=300),  # noise: stops at the magic
+    st.binary(max_size=300).map(container.MAGIC.__add__),  # the magic, then a damaged header
+    st.builds(  # a header that passes its check, then noise
+        lambda header, rest: header + rest,
+        st.builds(_header, st.sampled_from([container.VERSION, 0, 2, 255]),
+                  st.integers(0, 255), st.integers(0, 255), st.integers(0, 255),
+                  st.one_of(st.integers(0, 320), st.integers(0, 2**32 - 1))),
+        st.binary(max_size=300)),
+)
+
+
 @FUZZ
-@given(st.binary(max_size=300))
+@given(_RANDOM_CONTAINERS)
 def test_container_parser_survives_random_bytes(data):
-    for secret in ({}, {"passphrase": "pw"}):
-        with contextlib.suppress(StegokitError):
-            container.unpack(data, **secret)
+    """Without the magic: no message. With it: a damaged or unknown container, never a
+    payload and never another error."""
+    marked = len(data) >= container.HEADER_SIZE and data.startswith(container.MAGIC)
+    event("past the magic" if marked else "no magic")
+    with pytest.raises((NoPayloadError, AuthenticationError, FormatError)) as plain:
+        container.unpack(data)
+    assert isinstance(plain.value, NoPayloadError) != marked
+    if isinstance(plain.value, FormatError):
+        assert "container version" in str(plain.value) and data[4] != container.VERSION
+    with pytest.raises((AuthenticationError, FormatError)):
+        container.unpack(data, passphrase="pw")
 
 
 def _valid_container() -> bytes:

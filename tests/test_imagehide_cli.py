@@ -120,6 +120,23 @@ def test_passphrase_round_trip_and_wrong_passphrase(tmp_path, cover_png, secret_
     assert missing.exit_code == 3 and "passphrase" in missing.stderr
 
 
+def test_mismatched_confirmation_is_refused(tmp_path, cover_png, secret_png, cheap_kdf):
+    """A typo in the repeated passphrase would make an image its owner cannot open."""
+    stego = tmp_path / "stego.png"
+    refused = run("hide-image", cover_png, secret_png, "-o", stego, "-p", input="first\nfirts\n")
+    assert refused.exit_code == 1 and not stego.exists()
+    assert "do not match" in refused.output
+    asked_again = run("hide-image", cover_png, secret_png, "-o", stego, "-p",
+                      input="first\nfirts\nfirst\nfirst\n")
+    assert asked_again.exit_code == 0 and "do not match" in asked_again.output
+    back = tmp_path / "back.png"
+    opened = run("reveal-image", stego, "-o", back, env={"STEGOKIT_PASSPHRASE": "first"})
+    assert opened.exit_code == 0 and pixels_hash(back) == pixels_hash(secret_png)
+    wrong = run("reveal-image", stego, "-o", tmp_path / "x.png",
+                env={"STEGOKIT_PASSPHRASE": "firts"})
+    assert wrong.exit_code == 4
+
+
 def test_text_stego_and_image_stego_are_told_apart(tmp_path, cover_png, secret_png):
     text = tmp_path / "text.png"
     assert run("embed-text", cover_png, "-o", text, "-m", "hello").exit_code == 0

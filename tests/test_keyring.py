@@ -111,8 +111,23 @@ def test_public_key_text_vectors(vector):
 
 @pytest.mark.parametrize("vector", VECTORS["invalid"], ids=lambda v: v["error"])
 def test_malformed_public_keys_are_refused(vector):
-    with pytest.raises(InputError, match=f"malformed public key: .*{vector['error']}"):
+    with pytest.raises(InputError, match=f"^malformed public key: .*{vector['error']}"):
         keytext.decode_public_key(vector["text"])
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    ("stegokit1" + VECTORS["valid"][0]["text"][10:], "it should start with 'stegokit1:'$"),
+    ("stegokit2:ab:cd", "unknown key version 'stegokit2'$"),
+])
+def test_a_key_without_its_prefix_says_so(text, error):
+    with pytest.raises(InputError, match=f"^malformed public key: {error}"):
+        keytext.decode_public_key(text)
+
+
+@pytest.mark.parametrize("size", [0, 31, 33])
+def test_only_32_byte_keys_have_a_text_form(size):
+    with pytest.raises(ValueError, match=r"^a public key is 32 bytes$"):
+        keytext.encode_public_key(bytes(size))
 
 
 def test_every_single_character_typo_is_caught():

@@ -198,3 +198,48 @@ def test_one_bit_layouts_touch_only_unsaturated_blocks(mode, fraction, adaptive)
     saturated = ((values[:usable] == 0) | (values[:usable] == 255)).reshape(-1, 64).any(axis=1)
     moved = diff[..., :3].reshape(-1)[:usable].reshape(-1, 64).any(axis=1)
     assert not (moved & saturated).any()
+
+
+def step_up_shares(cover: np.ndarray, stego: np.ndarray) -> tuple[float, float, int]:
+    """P(+1 | even cover value) and P(+1 | odd cover value) among the changed values, and the
+    smaller of the two counts."""
+    diff = (stego.astype(int) - cover).reshape(-1)
+    even = cover.reshape(-1) % 2 == 0
+    changed = diff != 0
+    up_even, up_odd = diff[changed & even] > 0, diff[changed & ~even] > 0
+    return up_even.mean(), up_odd.mean(), min(len(up_even), len(up_odd))
+
+
+@pytest.mark.parametrize(("name", "fraction", "passphrase"), [
+    ("coffee", 1.0, None),  # full: no matrix code, plain ordered writes
+    ("astronaut", 0.004, None),  # matrix embedding, few changes: written one by one
+    ("chelsea", 0.25, None),  # matrix embedding, many changes: one pass over the image
+    ("rocket", 0.05, "pw"),  # encrypted: the key block, the header and the Hamming body
+])
+def test_one_bit_steps_do_not_depend_on_the_cover_parity(name, fraction, passphrase):
+    """LSB matching: a changed value moves up or down at random whatever its parity. (LSB
+    replacement moves every even value up and every odd value down, which RS, SPA and
+    chi-square analysis detect.)"""
+    pixels = photo(name)
+    secret = {"passphrase": passphrase, "kdf": CHEAP_KDF} if passphrase else {}
+    room = stegokit.capacity(pixels, filename="m.bin")
+    limit = (room.lsb_encrypted if passphrase else room.lsb)[1]
+    message = np.random.default_rng(5).bytes(int(limit * fraction))
+    result = stegokit.embed_text(pixels, message, filename="m.bin", rng=5, **secret)
+    up_even, up_odd, count = step_up_shares(pixels, result.pixels)
+    assert count >= 200
+    assert 0.35 < up_even < 0.65 and 0.35 < up_odd < 0.65, (up_even, up_odd)
+
+
+def test_one_bit_steps_at_the_ends_keep_values_inside_1_to_254():
+    """1 only steps up and 254 only down; 2 and 253 still step either way."""
+    pixels = np.random.default_rng(0).choice(
+        np.array([1, 2, 253, 254], dtype=np.uint8), size=(64, 96, 3))
+    message = np.random.default_rng(1).bytes(stegokit.capacity(pixels, filename="m.bin").lsb[1])
+    result = stegokit.embed_text(pixels, message, filename="m.bin", rng=2)
+    assert stegokit.extract_text(result.pixels).payload.data == message
+    stego = result.pixels.astype(int)
+    assert stego.min() >= 1 and stego.max() <= 254
+    for value in (2, 253):
+        moved = stego[(pixels == value) & (result.pixels != pixels)]
+        assert {value - 1, value + 1} <= set(moved.tolist())

@@ -5,12 +5,13 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import require
 from PIL import Image
 
 from stegokit.codecs import neural, neural_model
 from stegokit.errors import CapacityError, InputError, NoPayloadError
 
-skdata = pytest.importorskip("skimage.data")
+skdata = require("skimage.data")
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
 MESSAGE = "stegokit ✓ neural codec 2026!!"[:32].encode()[: neural.CAPACITY]
 

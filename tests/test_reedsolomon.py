@@ -105,3 +105,12 @@ def test_reedsolo_and_this_decoder_agree_on_a_hopeless_word():
 def test_parity_counts_outside_the_field_are_refused(nsym):
     with pytest.raises(ValueError):
         ReedSolomonCode(nsym)
+
+
+def test_sizes_beyond_one_codeword_are_refused_with_the_limit():
+    with pytest.raises(ValueError, match=r"^nsym must be between 1 and 254$"):
+        ReedSolomonCode(0)
+    code = ReedSolomonCode(10)
+    assert len(code.encode(bytes(245))) == 255
+    with pytest.raises(ValueError, match=r"^at most 245 data bytes per codeword$"):
+        code.encode(bytes(246))

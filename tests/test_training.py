@@ -5,11 +5,12 @@ import random
 
 import numpy as np
 import pytest
+from conftest import require
 from PIL import Image
+from skimage import data as skdata
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("onnx")
-skdata = pytest.importorskip("skimage.data")
+torch = require("torch")
+require("onnx")
 
 from stegokit.codecs.neural_model import verified_path  # noqa: E402
 from training import export, noise_v2, pack, train, train_v2  # noqa: E402
