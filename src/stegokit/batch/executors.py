@@ -199,7 +199,7 @@ def dask(task: Task, jobs: list[Job], address: str, output_dir: str | None,
         first = [job for _, job in zip(range(window), pending, strict=False)]
         futures = client.map(execute, [task] * len(first), first, pure=False)
         flight = dict(zip(futures, first, strict=True))
-        stream = as_completed(futures)
+        stream = as_completed(futures, loop=client.loop)
 
         def finish(future) -> dict:
             job = flight.pop(future)
