@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from ..errors import CapacityError, InputError, OutputError, StegokitError
+from ..errors import CapacityError, OutputError, StegokitError
 
 #: The output format of each embedding method.
 SUFFIXES = {"lsb": ".png", "neural": ".jpg"}
@@ -267,8 +267,3 @@ def execute(task: Task, job: Job) -> dict:
     record["worker"] = f"{socket.gethostname()}:{os.getpid()}"
     return record
 
-
-def check_job(job: Job) -> None:
-    """Refuse a job whose input is gone before it is sent anywhere (cheap, in the parent)."""
-    if not os.path.isfile(job.input):
-        raise InputError(f"{job.input}: no such file")

@@ -137,11 +137,14 @@ def _go(task: Task, source: Path, *, glob: str | None, report: Path | None, jobs
                     sys.stdout.write(dumps(record) + "\n")
                     sys.stdout.flush()
                 elif record["status"] == "failed":
+                    line = record["error"]
+                    if record["input"] not in line:  # some messages do not name the file
+                        line = f"{record['input']}: {line}"
                     if progress is not None:
-                        progress.console.print(f"failed: {record['error']}", markup=False,
+                        progress.console.print(f"failed: {line}", markup=False,
                                                highlight=False)
                     else:
-                        error_line(record["error"])
+                        error_line(line)
                 if progress is not None and record["status"] != "skipped":
                     progress.advance(bar)
         finally:
