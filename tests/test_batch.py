@@ -312,3 +312,19 @@ def test_a_dask_cluster_gives_the_same_report_as_the_local_pool(tmp_path, folder
     for path in (tmp_path / "dask").rglob("*.png"):
         twin = tmp_path / "local" / path.relative_to(tmp_path / "dask")
         assert path.read_bytes() == twin.read_bytes()
+
+
+def test_neural_from_stdin_in_one_reused_worker(tmp_path, folder):
+    """Paths on stdin; one worker process (the model loaded once) serves every file."""
+    files = [p for p in good_inputs(folder)
+             if min(Image.open(p).size) >= 128 and Image.open(p).mode == "RGB"][:3]
+    got = runner.invoke(app, ["batch", "embed", "-", "-o", str(tmp_path / "n"), "-m", "hi",
+                              "--method", "neural", "-j", "1", "--json"],
+                        input="\n".join(files) + "\n")
+    assert got.exit_code == 0, got.output
+    rows = records(got.stdout)[:-1]
+    assert len(rows) == 3 and all(r["output"].endswith(".jpg") for r in rows)
+    assert len({r["worker"] for r in rows}) == 1
+    found = cli("batch", "extract", tmp_path / "n", "--json", "-j", 1, "--report",
+                tmp_path / "x.jsonl")
+    assert [r["text"] for r in records(found.stdout)[:-1]] == ["hi"] * 3

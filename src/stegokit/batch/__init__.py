@@ -20,7 +20,10 @@ and whose output still exists. docs/batch.md has the whole story.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -48,7 +51,11 @@ def _profile(task: Task) -> str:
 
 class Run:
     """A planned batch: iterate it for its records (skipped files first, then the others
-    as they finish); close it (or use ``with``) to stop early without losing a record."""
+    as they finish); close it (or use ``with``) to stop early without losing a record.
+
+    While it runs, Ctrl-C or SIGTERM stops sending files; those in flight finish and are
+    recorded, then KeyboardInterrupt (or SystemExit 143) is raised.
+    """
 
     def __init__(self, task: Task, items: list[tuple[str, str]], *, report_path: str,
                  message: str | None, manifest: dict | None, jobs: int | None,
@@ -117,11 +124,17 @@ class Run:
                     yield record
                 if not self.todo:
                     return
-                if self.scheduler is None:
-                    yield from executors.local(self.task, self.todo, self.workers, done)
-                else:
-                    yield from executors.dask(self.task, self.todo, self.scheduler,
-                                              getattr(self.task, "output_dir", None), done)
+                with _signals_deferred() as caught:
+                    if self.scheduler is None:
+                        yield from executors.local(self.task, self.todo, self.workers, done,
+                                                   lambda: bool(caught))
+                    else:
+                        yield from executors.dask(self.task, self.todo, self.scheduler,
+                                                  getattr(self.task, "output_dir", None), done,
+                                                  lambda: bool(caught))
+                if caught:
+                    raise KeyboardInterrupt if caught[0] == signal.SIGINT else SystemExit(
+                        128 + caught[0])
             finally:
                 self.seconds = time.perf_counter() - start
 
@@ -142,6 +155,28 @@ class Run:
         rate = worked / self.seconds if self.seconds > 0 else None
         return {**self.counts, "total": self.total, "seconds": round(self.seconds, 3),
                 "images_per_second": None if rate is None else round(rate, 3)}
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[list[int]]:
+    """Ctrl-C and SIGTERM noted in the yielded list instead of raised, so that no record is
+    cut in half; a second one raises at once. (Only in the main thread, where signals go.)"""
+    caught: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+
+    def note(signum, frame) -> None:
+        if caught:
+            raise KeyboardInterrupt
+        caught.append(signum)
+
+    kept = {number: signal.signal(number, note) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield caught
+    finally:
+        for number, handler in kept.items():
+            signal.signal(number, handler)
 
 
 def run(task: Task, source: str | os.PathLike | Iterable[str | os.PathLike], *,

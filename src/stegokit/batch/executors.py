@@ -1,8 +1,9 @@
 """Where the files are processed: a local process pool, or an existing Dask cluster.
 
 Both keep a bounded window of files in flight (twice the workers), so that an interruption
-waits for a handful of files, never for the whole batch: on Ctrl-C (or SIGTERM) nothing new
-is sent, the files already running finish and are recorded, then the interruption goes on.
+waits for a handful of files, never for the whole batch: once ``stopping()`` says so (Ctrl-C
+or SIGTERM, see :class:`stegokit.batch.Run`) nothing new is sent and the files in flight
+finish and are recorded.
 """
 
 from __future__ import annotations
@@ -39,12 +40,13 @@ def _worker_died(task: Task, job: Job) -> dict:
                      "(out of memory?); rerun to retry", "seconds": None, "worker": None}
 
 
-def local(task: Task, jobs: list[Job], workers: int, done: Callable[[dict], None]
-          ) -> Iterator[dict]:
+def local(task: Task, jobs: list[Job], workers: int, done: Callable[[dict], None],
+          stopping: Callable[[], bool]) -> Iterator[dict]:
     """Records of ``jobs`` run by ``workers`` processes of this machine, as they finish.
 
-    ``done`` is called with every record, also those that finish after an interruption
-    (which are then not yielded).
+    ``done`` is called with every record, also those that finish after the consumer
+    stopped early (which are then not yielded). Once ``stopping()`` is true no new file is
+    sent, and the records of those in flight still come.
     """
     pending = iter(jobs)
     context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
@@ -53,7 +55,8 @@ def local(task: Task, jobs: list[Job], workers: int, done: Callable[[dict], None
     flight: dict[Future, Job] = {}
 
     def fill() -> None:
-        while len(flight) < WINDOW * workers and (job := next(pending, None)) is not None:
+        while (not stopping() and len(flight) < WINDOW * workers
+               and (job := next(pending, None)) is not None):
             flight[pool.submit(execute, task, job)] = job
 
     def finish(future: Future) -> dict:
@@ -187,7 +190,7 @@ def check_cluster(client, jobs: list[Job], output_dir: str | None) -> None:
 
 
 def dask(task: Task, jobs: list[Job], address: str, output_dir: str | None,
-         done: Callable[[dict], None]) -> Iterator[dict]:
+         done: Callable[[dict], None], stopping: Callable[[], bool]) -> Iterator[dict]:
     """Records of ``jobs`` run on the Dask cluster at ``address``, as they finish."""
     from distributed import as_completed
 
@@ -214,7 +217,7 @@ def dask(task: Task, jobs: list[Job], address: str, output_dir: str | None,
         try:
             for future in stream:
                 yield finish(future)
-                job = next(pending, None)
+                job = None if stopping() else next(pending, None)
                 if job is not None:
                     new = client.submit(execute, task, job, pure=False)
                     flight[new] = job
