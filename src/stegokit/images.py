@@ -163,6 +163,13 @@ def load_bytes(data: bytes, name: str = "image", *, max_pixels: int | None = Non
         return _from_pillow(image, name, max_pixels)
 
 
+def dimensions(path: str | os.PathLike) -> tuple[int, int, int]:
+    """``(height, width, channels)`` of an image file, from its header (no pixels decoded)."""
+    name = os.fspath(path)
+    with _reading(name), Image.open(name) as image:
+        return image.height, image.width, len(image.getbands())
+
+
 def _from_pillow(image: Image.Image, name: str, limit: int | None = None) -> Picture:
     with _reading(name, limit):
         notices = []

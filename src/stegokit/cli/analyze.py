@@ -7,22 +7,9 @@ from typing import Annotated
 
 import typer
 
-from ..errors import InputError, StegokitError
 from .common import Force, JsonOut, console, escape, print_json, refuse_overwriting_inputs, working
 
 app = typer.Typer()
-
-
-def visible_container(pixels) -> str | None:
-    """A sentence if a stegokit container can be read without any key, else None."""
-    from ..codecs import lsb
-
-    try:
-        found = lsb.extract(pixels)
-    except StegokitError:
-        return None
-    return (f"a plain (unencrypted) stegokit message is readable by anyone: "
-            f"{len(found.payload.data)} bytes of {found.payload.kind}")
 
 
 @app.command("analyze")
@@ -44,22 +31,17 @@ def analyze(
     """
     from rich.table import Table
 
-    from .. import analysis, filetraits, images
+    from .. import analysis, images, reports
 
     refuse_overwriting_inputs(planes, image)
-    picture = images.load(image)
-    if min(picture.pixels.shape[:2]) < 4:
-        raise InputError(f"{image}: too small to analyse (at least 4×4 pixels)")
     with working("Analysing…"):
-        report = analysis.analyze(picture.pixels)
-        traits = filetraits.inspect_file(image.read_bytes())
-        container = visible_container(picture.pixels)
+        found = reports.examine(image)
+    report, traits, container = found.report, found.traits, found.container
     if planes is not None:
-        images.save(images.Picture(analysis.bitplane_picture(picture.pixels)), planes,
+        images.save(images.Picture(analysis.bitplane_picture(found.picture.pixels)), planes,
                     force=force)
     if json_out:
-        print_json({**report.to_dict(), "file": traits.to_dict(),
-                    "stegokit_container": container})
+        print_json(found.to_dict())
         return
     table = Table(title=f"{escape(image.name)}: estimated embedding rate per channel")
     table.add_column("channel")

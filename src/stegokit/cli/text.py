@@ -119,7 +119,7 @@ def embed_text(
 
     Example: stegokit embed-text photo.jpg -o out.jpg -m "survives JPEG" --method neural
     """
-    from .. import api
+    from .. import api, reports
 
     refuse_overwriting_inputs(output, cover, message_file, file)
     payload = _read_message(message, message_file, file)
@@ -133,22 +133,9 @@ def embed_text(
     record_embed(result.method, to, output)
     for line in result.notices:
         notice(line)
-    summary = {
-        "output": str(output),
-        "method": result.method,
-        "bits": result.bits,
-        "encrypted": result.encrypted,
-        "kind": payload.kind,
-        "payload_bytes": len(payload.data),
-        "stored_bytes": result.stored_bytes,
-        "capacity": result.capacity,
-        "changed": result.changed,
-        "rate": result.rate,
-        "psnr": result.psnr,
-        "removed_metadata": list(removed),
-    }
     if json_out:
-        print_json(summary)
+        print_json({**reports.embed_report(result, payload, output),
+                    "removed_metadata": list(removed)})
         return
     what = f"{len(payload.data)} bytes of {payload.kind}"
     lock = "encrypted" if result.encrypted else "not encrypted"
@@ -184,7 +171,7 @@ def extract_text(
 
     Example: stegokit extract-text out.png -p
     """
-    from .. import api, images
+    from .. import api, images, reports
 
     refuse_overwriting_inputs(output, stego)
     if output is not None and output.exists() and not force:
@@ -199,15 +186,7 @@ def extract_text(
     if output is not None:
         images.write_atomic(output, payload.data, force=force)
     if json_out:
-        report = {"method": found.method, "bits": found.bits, "kind": payload.kind,
-                  "size": len(payload.data), "encrypted": found.encrypted}
-        if payload.kind == "text":
-            report["text"] = payload.text
-        if payload.name:
-            report["name"] = payload.name
-        if output is not None:
-            report["output"] = str(output)
-        print_json(report)
+        print_json(reports.extract_report(found, output))
     elif output is not None:
         typer.echo(f"Wrote {len(payload.data)} bytes ({payload.kind}) to {safe(str(output))}.")
     elif payload.kind == "text":
