@@ -22,8 +22,10 @@ if TYPE_CHECKING:
     from .images import Picture
 
 
-def embed_report(result: EmbedResult, payload: Payload, output: str | os.PathLike) -> dict:
-    """What ``embed-text --json`` prints for ``payload`` hidden by ``result`` in ``output``."""
+def embed_report(result: EmbedResult, payload: Payload, output: str | os.PathLike,
+                 removed: tuple[str, ...] | list[str] = ()) -> dict:
+    """What ``embed-text --json`` prints for ``payload`` hidden by ``result`` in ``output``;
+    ``removed`` names the metadata that saving left out."""
     return {
         "output": os.fspath(output),
         "method": result.method,
@@ -36,6 +38,7 @@ def embed_report(result: EmbedResult, payload: Payload, output: str | os.PathLik
         "changed": result.changed,
         "rate": result.rate,
         "psnr": result.psnr,
+        "removed_metadata": list(removed),
     }
 
 

@@ -136,8 +136,8 @@ class Embed:
         # embedded from the pixels, so keep the file's metadata and notices as embed-text does
         result = replace(result, picture=picture.with_pixels(result.pixels),
                          notices=picture.notices + result.notices)
-        result.save(target, force=self.force, quality=self.quality)
-        return {**reports.embed_report(result, payload, target),
+        removed = result.save(target, force=self.force, quality=self.quality)
+        return {**reports.embed_report(result, payload, target, removed),
                 "notices": list(result.notices)}
 
 

@@ -134,8 +134,7 @@ def embed_text(
     for line in result.notices:
         notice(line)
     if json_out:
-        print_json({**reports.embed_report(result, payload, output),
-                    "removed_metadata": list(removed)})
+        print_json(reports.embed_report(result, payload, output, removed))
         return
     what = f"{len(payload.data)} bytes of {payload.kind}"
     lock = "encrypted" if result.encrypted else "not encrypted"
