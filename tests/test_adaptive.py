@@ -109,3 +109,22 @@ def test_a_header_claiming_more_than_the_layout_holds_is_refused_cleanly():
     forged = lsb.embed(pixels, data, code=0, rng=5)[0]  # written in the plain layout
     with pytest.raises(AuthenticationError, match="header is damaged"):
         stegokit.extract_text(forged)
+
+
+def test_tiny_payloads_skip_the_cost_map_unless_stealth_asks_for_it():
+    """Below ADAPTIVE_MIN_RATE the default writes Hamming matrix embedding (a few dozen
+    changes; no whole-image cost map); ``stealth`` and larger payloads use the adaptive one."""
+    from stegokit import api
+
+    pixels = photo("astronaut")
+    values = pixels.size
+    tiny = "x" * 20
+    large = np.random.default_rng(0).bytes(int(values * 0.02 / 8))
+
+    def layout(result) -> int:
+        return lsb.extract(result.pixels).param >> 4
+
+    assert layout(stegokit.embed_text(pixels, tiny, rng=0)) != 15
+    assert layout(stegokit.embed_text(pixels, tiny, stealth=True, rng=0)) == 15
+    assert layout(stegokit.embed_text(pixels, large, rng=0)) == 15
+    assert api.ADAPTIVE_MIN_RATE * values / 8 > len(tiny) + 40

@@ -200,23 +200,31 @@ def _extract_neural(picture: Picture) -> Extraction:
     return Extraction(payload, "neural", 0, False, picture.notices)
 
 
+#: Below this many container bits per value the default skips the adaptive layout: a
+#: message that small is a few dozen Hamming-coded changes among the values, while the
+#: cost map of a 12 MP photo takes seconds and ~250 MB (docs/benchmarks.md).
+ADAPTIVE_MIN_RATE = 0.005
+
+
 def lsb_container(payload: Payload, pixels: np.ndarray, bits: int,
-                  lock: tuple[bytes, crypto.Keys] | None = None, *, adaptive: bool = True
-                  ) -> tuple[bytes, int, lsb.Carrier]:
+                  lock: tuple[bytes, crypto.Keys] | None = None, *, adaptive: bool = True,
+                  min_rate: float = ADAPTIVE_MIN_RATE) -> tuple[bytes, int, lsb.Carrier]:
     """Pack ``payload`` for the LSB codec on ``pixels``: the container, the layout code it
     is written with (``adaptive.CODE``, a Hamming code, or 0: none) and the scanned carrier,
     all as :func:`embed_text` uses them.
 
     At 1 bit per value the adaptive layout is taken when the payload fits it (``adaptive``
-    True), else matrix embedding when the payload leaves room. The payload is compressed
-    once; the container is packed again only if the layout code is not 0.
+    True) and uses at least ``min_rate`` bits per value, else matrix embedding when the
+    payload leaves room. The payload is compressed once; the container is packed again only
+    if the layout code is not 0.
     """
     encoded = container.encode(payload)
     data = container.pack(encoded, codec=container.CODEC_LSB, param=lsb.layout_param(bits),
                           lock=lock)
     carrier = lsb.Carrier(pixels, bits, lock is not None)
-    code = ADAPTIVE if adaptive and carrier.adaptive_fits(len(data)) else \
-        carrier.matrix_code(len(data))
+    rate = len(data) * 8 / lsb.value_count(pixels.shape)
+    code = ADAPTIVE if adaptive and rate >= min_rate and carrier.adaptive_fits(len(data)) \
+        else carrier.matrix_code(len(data))
     if code:
         data = container.pack(encoded, codec=container.CODEC_LSB,
                               param=lsb.layout_param(1, code), lock=lock)
@@ -258,8 +266,9 @@ def embed_text(
     rng : Generator or seed, optional
     adaptive : bool
         At 1 bit per value, use the adaptive layout (HILL costs + syndrome-trellis codes,
-        docs/format.md) when the payload fits it (up to about 0.5 bits per value); False
-        keeps to the earlier layouts (±1 matching, Hamming matrix embedding).
+        docs/format.md) when the payload fits it (up to about 0.5 bits per value) and is
+        not tiny (:data:`ADAPTIVE_MIN_RATE`; ``stealth`` always uses it); False keeps to the
+        earlier layouts (±1 matching, Hamming matrix embedding).
 
     Returns
     -------
@@ -277,7 +286,8 @@ def embed_text(
     lock = make_lock(passphrase, recipient, kdf)
     encrypted = lock is not None
     data, code, carrier = lsb_container(payload, picture.pixels, bits, lock,
-                                        adaptive=adaptive or stealth)
+                                        adaptive=adaptive or stealth,
+                                        min_rate=0 if stealth else ADAPTIVE_MIN_RATE)
     stored = len(data) - (crypto.KEY_BLOCK_SIZE if encrypted else 0)
     if stored > carrier.room:
         raise _capacity_error(payload, picture, bits, encrypted)
