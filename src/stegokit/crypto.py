@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from . import elligator
 from .errors import AuthenticationError, FormatError, NoPayloadError
 
 KEY_BLOCK_SIZE = 32
@@ -188,8 +189,6 @@ def recipient_key_block(
     representative, bits 6-7 the top bits) are for test vectors only; a fixed ephemeral key
     whose point has no representative is a ValueError.
     """
-    from . import elligator
-
     recipient = _recipient(recipient_public)
     while True:
         if ephemeral_private is None:
@@ -231,8 +230,6 @@ def open_key_block(
         return _passphrase_keys(passphrase, block, params or DEFAULT_KDF)
     if private_key is None:
         raise AuthenticationError("give the passphrase (-p) or the recipient's key (--user)")
-    from . import elligator
-
     private = X25519PrivateKey.from_private_bytes(private_key)
     shared = _exchange(private, elligator.public_key_from_representative(block))
     return _recipient_keys_v2(shared, block, private.public_key().public_bytes_raw())

@@ -15,7 +15,7 @@ import typer
 
 from ..errors import InputError
 from .common import AskPassphrase, Force, MaxPayload, PassphraseFile, error_line, notice
-from .text import FindMethod, Method
+from .text import FindMethod, FindMethodOption, Method
 from .users import OpenAsOption, ToOption, opening_secrets, sealing_secrets
 
 if TYPE_CHECKING:
@@ -225,8 +225,7 @@ def extract(
     passphrase: AskPassphrase = False,
     passphrase_file: PassphraseFile = None,
     user: OpenAsOption = None,
-    method: Annotated[FindMethod, typer.Option(
-        "--method", help="auto: the LSB codec, then the neural codec.")] = FindMethod.auto,
+    method: FindMethodOption = FindMethod.auto,
     max_payload: MaxPayload = None,
     glob: Glob = None,
     report: Report = None,

@@ -70,6 +70,11 @@ class FindMethod(str, enum.Enum):
     neural = "neural"
 
 
+#: ``--method`` when reading: which codec to look for.
+FindMethodOption = Annotated[FindMethod, typer.Option(
+    "--method", help="auto: the LSB codec, then the neural codec.")]
+
+
 def check_output(output: Path, force: bool, *, lossless: bool = True) -> None:
     """Fail early, before any slow work, if the output cannot be written."""
     from .. import images
@@ -155,8 +160,7 @@ def extract_text(
     passphrase: AskPassphrase = False,
     passphrase_file: PassphraseFile = None,
     user: OpenAsOption = None,
-    method: Annotated[FindMethod, typer.Option(
-        "--method", help="auto: the LSB codec, then the neural codec.")] = FindMethod.auto,
+    method: FindMethodOption = FindMethod.auto,
     max_payload: MaxPayload = None,
     force: Force = False,
     json_out: JsonOut = False,
