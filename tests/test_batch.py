@@ -330,3 +330,71 @@ def test_neural_from_stdin_in_one_reused_worker(tmp_path, folder):
     found = cli("batch", "extract", tmp_path / "n", "--json", "-j", 1, "--report",
                 tmp_path / "x.jsonl")
     assert [r["text"] for r in records(found.stdout)[:-1]] == ["hi"] * 3
+
+
+def _can_hide_folders() -> bool:
+    """Whether this machine can give a process its own mounts (root and util-linux unshare)."""
+    if os.geteuid() == 0 and shutil.which("unshare"):
+        return True
+    if os.environ.get("CI") == "true":
+        pytest.fail("the shared-storage test needs root and unshare under CI=true", pytrace=False)
+    pytest.skip("needs root and unshare to give a Dask worker its own view of the disk")
+
+
+def _worker_without(scheduler: str, hidden: Path) -> subprocess.Popen:
+    """A real ``dask worker`` process for which ``hidden`` is an empty folder: on its own
+    mount namespace an empty tmpfs covers it, as on a machine that lacks the shared disk."""
+    worker = [sys.executable, "-m", "distributed.cli.dask_worker", scheduler, "--nthreads", "1",
+              "--no-dashboard", "--host", "127.0.0.1"]
+    script = 'mount -t tmpfs tmpfs "$1" && shift && exec "$@"'
+    return subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                             script, "sh", str(hidden), *worker],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize("hidden", ["inputs", "outputs"])
+def test_a_worker_without_the_shared_storage_stops_the_batch_before_any_work(
+        tmp_path, folder, hidden):
+    distributed = _dask()
+    _can_hide_folders()
+    inputs = tmp_path / "inputs"
+    shutil.copytree(folder / "set0", inputs)
+    out = tmp_path / "outputs"
+    out.mkdir()
+    with distributed.LocalCluster(n_workers=0, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster, set_as_default=False) as client:
+        worker = _worker_without(cluster.scheduler_address, tmp_path / hidden)
+        try:
+            client.wait_for_workers(1, timeout=60)
+            result = cli("batch", "embed", inputs, "-o", out, "-m", MESSAGE,
+                         "--scheduler", cluster.scheduler_address)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+    assert result.exit_code == 1, result.output
+    lost = "cannot see the output folder" if hidden == "outputs" else f"cannot see {inputs}"
+    assert lost in result.output
+    assert "storage every worker mounts at the same path" in result.output
+    assert not list(out.rglob("*.png")) and not list(out.glob(".stegokit-*"))
+
+
+def _model_threads() -> int:
+    from stegokit.codecs.neural_model import session
+
+    return session("decoder").get_session_options().intra_op_num_threads
+
+
+def test_pool_workers_run_the_neural_model_on_one_thread_each():
+    """The worker processes are the parallelism: onnxruntime's own thread pool on top of
+    them burned 3x the CPU for the same files (docs/benchmarks.md)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from stegokit.batch import executors, tasks
+
+    context = multiprocessing.get_context("spawn")
+    task = tasks.Extract(method="neural")
+    with ProcessPoolExecutor(1, mp_context=context, initializer=executors.start_worker,
+                             initargs=(task,)) as pool:
+        assert pool.submit(_model_threads).result(timeout=120) == 1

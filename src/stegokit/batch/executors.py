@@ -26,10 +26,15 @@ from .tasks import Job, Task, base_record, execute
 WINDOW = 2
 
 
-def _start_worker(task: Task) -> None:
+def start_worker(task: Task) -> None:
     """A worker's start: Ctrl-C is the parent's to handle; the codecs (and the neural model)
-    are loaded once, here, not per file."""
+    are loaded once, here, not per file. The processes are the parallelism: one onnxruntime
+    thread each (its thread pool on small images cost 3x the CPU time of one thread for the
+    same work, docs/benchmarks.md)."""
+    from ..codecs.neural_model import limit_threads
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    limit_threads(1)
     task.warm_up()
 
 
@@ -50,8 +55,8 @@ def local(task: Task, jobs: list[Job], workers: int, done: Callable[[dict], None
     """
     pending = iter(jobs)
     context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                               initargs=(task,))
+    start = {"mp_context": context, "initializer": start_worker, "initargs": (task,)}
+    pool = ProcessPoolExecutor(workers, **start)
     flight: dict[Future, Job] = {}
 
     def fill() -> None:
@@ -81,8 +86,7 @@ def local(task: Task, jobs: list[Job], workers: int, done: Callable[[dict], None
                 for future in list(flight):
                     yield finish(future)
                 pool.shutdown(wait=False)
-                pool = ProcessPoolExecutor(workers, mp_context=context,
-                                           initializer=_start_worker, initargs=(task,))
+                pool = ProcessPoolExecutor(workers, **start)
             fill()
     except BaseException:
         _drain(flight, finish)

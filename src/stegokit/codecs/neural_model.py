@@ -54,6 +54,17 @@ def verified_path(name: str, folder: Path | None = None) -> Path:
     return path
 
 
+#: Threads each onnxruntime session may use; None leaves onnxruntime's default (all cores).
+_threads: int | None = None
+
+
+def limit_threads(count: int) -> None:
+    """Let sessions made from now on use at most ``count`` threads: a batch worker process
+    shares the cores with its siblings, and more threads than cores only slows them down."""
+    global _threads
+    _threads = max(1, count)
+
+
 @functools.cache
 def session(name: str):
     """Cached onnxruntime session for ``<name>.onnx`` (``encoder``, ``decoder``, ``compose``)."""
@@ -61,6 +72,9 @@ def session(name: str):
 
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
+    if _threads is not None:
+        opts.intra_op_num_threads = _threads
+        opts.inter_op_num_threads = 1
     return ort.InferenceSession(
         str(verified_path(name)), opts, providers=["CPUExecutionProvider"]
     )
