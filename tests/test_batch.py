@@ -307,6 +307,9 @@ def test_a_dask_cluster_gives_the_same_report_as_the_local_pool(tmp_path, folder
                                   host="127.0.0.1", dashboard_address=None) as cluster:
         remote = cli("batch", "embed", tmp_path / "list.txt", "-o", tmp_path / "dask",
                      "--scheduler", cluster.scheduler_address, *args)
+        with distributed.Client(cluster, set_as_default=False) as client:
+            threads = client.run(_model_threads)
+    assert set(threads.values()) == {1}  # the worker processes are the parallelism
     assert local.exit_code == remote.exit_code == 1, remote.output
     assert strip(remote.stdout, tmp_path / "dask") == strip(local.stdout, tmp_path / "local")
     workers = {r["worker"] for r in records(remote.stdout)[:-1]}

@@ -198,9 +198,12 @@ def dask(task: Task, jobs: list[Job], address: str, output_dir: str | None,
     """Records of ``jobs`` run on the Dask cluster at ``address``, as they finish."""
     from distributed import as_completed
 
+    from ..codecs.neural_model import limit_threads
+
     client = _connect(address)
     try:
         check_cluster(client, jobs, output_dir)
+        client.run(limit_threads, 1)  # as in the local pool: the workers are the parallelism
         window = WINDOW * max(sum(client.nthreads().values()), 1)
         pending = iter(jobs)
         first = [job for _, job in zip(range(window), pending, strict=False)]
