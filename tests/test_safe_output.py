@@ -30,10 +30,11 @@ OSC0 = "\x1b]0;innocent title\x07"           # set the window title
 CLEAR = "\x1b[2J\x1b[H"                      # clear the screen, cursor home
 OVERWRITE = "pay 10 EUR\rpay 9999 EUR"       # CR: the second half hides the first
 C1_CSI = "\u009b2J"                          # clear the screen with the 8-bit CSI
-HOSTILE = f"first line\n{OSC52}{OSC0}{CLEAR}{OVERWRITE}\t{C1_CSI} last"
-RAW_SEQUENCES = ("\x1b]52;", "\x1b]0;", "\x1b[2J", "EUR\rpay", "\u009b")
+REVERSED = "open \u202etxt.exe"              # RLO: shown as "open exe.txt"
+HOSTILE = f"first line\n{OSC52}{OSC0}{CLEAR}{OVERWRITE}\t{C1_CSI} {REVERSED} last"
+RAW_SEQUENCES = ("\x1b]52;", "\x1b]0;", "\x1b[2J", "EUR\rpay", "\u009b", "\u202e")
 SHOWN = ("\\x1b]52;c;cm0gLXJmIH4=\\x07", "\\x1b]0;innocent title\\x07", "\\x1b[2J\\x1b[H",
-         "pay 10 EUR\\x0dpay 9999 EUR", "\\u009b2J")
+         "pay 10 EUR\\x0dpay 9999 EUR", "\\u009b2J", "open \\u202etxt.exe")
 
 
 @pytest.fixture(autouse=True)
@@ -83,7 +84,7 @@ def test_hidden_text_on_a_terminal_is_shown_escaped(home, cover, tmp_path):
         assert raw not in shown, repr(raw)
     for escaped in SHOWN:
         assert escaped in shown, escaped
-    assert "first line\n" in shown and "\t\\u009b2J last" in shown  # newline and tab kept
+    assert "first line\n" in shown and "\t\\u009b2J open" in shown  # newline and tab kept
     notes = [line for line in stderr.splitlines() if line.startswith("note:")]
     assert len(notes) == 1 and "shown escaped" in notes[0] and "-o FILE" in notes[0], stderr
     assert "\x1b" not in stderr
@@ -110,9 +111,9 @@ def test_json_escapes_c0_and_c1_controls(cover, tmp_path):
     stego = hide(cover, tmp_path / "stego.png", HOSTILE)
     result = run("extract-text", str(stego), "--json")
     assert result.exit_code == 0
-    for control in ("\x1b", "\r", "\x07", "\u009b"):
+    for control in ("\x1b", "\r", "\x07", "\u009b", "\u202e"):
         assert control not in result.stdout, repr(control)
-    assert "\\u009b2J" in result.stdout
+    assert "\\u009b2J" in result.stdout and "\\u202etxt" in result.stdout
     assert json.loads(result.stdout)["text"] == HOSTILE  # escaped, not altered
 
 
@@ -180,6 +181,7 @@ def test_an_smtp_servers_reply_is_escaped(cover, tmp_path):
 
 @pytest.mark.parametrize("text, shown", [
     ("a\x1bb", "a\\x1bb"), ("a\x7fb", "a\\x7fb"), ("a\u0085b", "a\\u0085b"),
-    ("a\nb\tc", "a\\x0ab\\x09c"), ("é ü 漢字 🗺️", "é ü 漢字 🗺️")])
+    ("a\nb\tc", "a\\x0ab\\x09c"), ("é ü 漢字 🗺️", "é ü 漢字 🗺️"),
+    ("a\u2066b\u2069", "a\\u2066b\\u2069"), ("שלום\u200f world", "שלום\u200f world")])
 def test_escape_controls(text, shown):
     assert escape_controls(text) == shown
