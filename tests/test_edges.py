@@ -208,6 +208,26 @@ def test_hide_image_strips_exif_and_xmp_from_a_png_cover(tmp_path):
         assert private not in out.read_bytes()
 
 
+def test_the_hidden_images_own_gps_and_serial_numbers_are_left_out(tmp_path):
+    """The secret image's file travels inside the stego image: its GPS position must not."""
+    cover = tmp_path / "cover.png"
+    Image.fromarray(skdata.astronaut()).save(cover)
+    secret = tmp_path / "secret.png"
+    Image.fromarray(skdata.coffee()[:40, :40]).save(secret, exif=camera_exif())
+    out, revealed = tmp_path / "stego.png", tmp_path / "revealed.png"
+    result = run("hide-image", str(cover), str(secret), "-o", str(out), "--mode", "lossless")
+    assert result.exit_code == 0, result.output
+    assert ("left out of the hidden image's metadata: GPS position, camera serial number"
+            in " ".join(result.output.split()))
+    found = stegokit.reveal_image(out)
+    assert run("reveal-image", str(out), "-o", str(revealed)).exit_code == 0
+    for private in PRIVATE[:4]:
+        assert private not in found.data and private not in revealed.read_bytes()
+    assert read_exif(revealed)[1] == {}
+    with Image.open(secret) as original:
+        assert np.array_equal(found.pixels, np.asarray(original))
+
+
 def test_the_library_strips_too_and_says_what(camera_jpeg, tmp_path):
     result = stegokit.embed_text(camera_jpeg, "short", method="neural")
     removed = result.save(tmp_path / "out.jpg", quality=90)

@@ -53,6 +53,7 @@ class HideResult:
     packed: bool = True
     k: int | None = None
     resized_from: tuple[int, int] | None = None
+    secret_metadata_removed: tuple[str, ...] = ()
 
     @property
     def pixels(self) -> np.ndarray:
@@ -64,7 +65,11 @@ class HideResult:
 
     @property
     def notices(self) -> tuple[str, ...]:
-        return self.picture.notices
+        left_out = ()
+        if self.secret_metadata_removed:
+            left_out = ("left out of the hidden image's metadata: "
+                        f"{', '.join(self.secret_metadata_removed)}",)
+        return self.picture.notices + left_out
 
     def save(self, path: str | os.PathLike, *, force: bool = False,
              keep_metadata: bool = False) -> tuple[str, ...]:
@@ -146,6 +151,9 @@ class _Secret:
     picture: Picture
     name: str
     original: bytes | None
+    #: What :func:`images.strip_private_metadata` took out (GPS position...): the secret's
+    #: own file is stored only when there was nothing to take out.
+    metadata_removed: tuple[str, ...] = ()
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -177,9 +185,11 @@ def _load_secret(secret) -> _Secret:
             raise InputError(f"{name}: no such file") from None
         except OSError as exc:
             raise InputError(f"{name}: cannot read ({exc.strerror})") from None
-        picture = images.load_bytes(data, name)
-        return _Secret(picture, Path(name).name, _original_file(data, picture))
-    return _Secret(images.load(secret), "", None)
+        picture, removed = images.strip_private_metadata(images.load_bytes(data, name))
+        original = None if removed else _original_file(data, picture)
+        return _Secret(picture, Path(name).name, original, removed)
+    picture, removed = images.strip_private_metadata(images.load(secret))
+    return _Secret(picture, "", None, removed)
 
 
 # --- hiding ----------------------------------------------------------------------------------
@@ -227,7 +237,8 @@ def _fit_planes(secret: _Secret, shape: tuple, encrypted: bool, k: int) -> _Secr
         width, height = (width - 1, height) if width * h > height * w else (width, height - 1)
     if width * height > room:
         raise CapacityError("this cover is too small to hold any secret image")
-    return _Secret(images.resized(secret.picture, width, height), secret.name, None)
+    return _Secret(images.resized(secret.picture, width, height), secret.name, None,
+                   secret.metadata_removed)
 
 
 def hide_image(
@@ -355,6 +366,7 @@ def _result(cover: Picture, stego: np.ndarray, secret: _Secret, mode: str, bits:
         cover_psnr=psnr(cover.pixels, stego), secret_psnr=secret_psnr, secret_size=(w, h),
         secret_mode=secret.picture.mode, secret_format=fmt, stored_bytes=stored, changed=changed,
         packed=packed, k=k, resized_from=resized_from,
+        secret_metadata_removed=secret.metadata_removed,
     )
 
 
