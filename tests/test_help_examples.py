@@ -2,7 +2,9 @@
 
 Each command's ``Example: stegokit ...`` lines are taken from its help, in the order
 ``stegokit --help`` lists the commands, and run by bash in one empty folder, as a new user
-would paste them; secrets come from the environment, mail goes to a loopback SMTP server.
+would paste them. What the user would type at a prompt comes from the environment: the
+passphrase for an example with ``-p`` (and only for those: a passphrase in the environment
+applies to every command), the keyring password; mail goes to a loopback SMTP server.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from cli_support import command, command_paths, smtp_env, smtp_server
 from keyring_support import CHEAP_KDF_ENV
 
 SRC = Path(__file__).resolve().parents[1] / "src"
+PASSPHRASE = "correct horse battery staple"
 EXAMPLE = re.compile(r"^\s*Example: (stegokit .+?)\s*$", re.M)
 
 
@@ -38,7 +41,6 @@ def _environment(root: Path) -> dict[str, str]:
     env.update(PATH=f"{shims}{os.pathsep}{env.get('PATH', '')}",
                PYTHONPATH=f"{SRC}{os.pathsep}{env.get('PYTHONPATH', '')}",
                STEGOKIT_HOME=str(root / "home"), STEGOKIT_KEYRING_KDF=CHEAP_KDF_ENV,
-               STEGOKIT_PASSPHRASE="correct horse battery staple",
                STEGOKIT_PASSWORD="alice's keyring password",
                COLUMNS="1000", TERMINAL_WIDTH="1000")
     return env
@@ -62,7 +64,8 @@ def test_examples_run_in_order_in_an_empty_folder(tmp_path):
                                    capture_output=True, text=True, timeout=120)
             assert line in shown.stdout, f"{line!r} is not shown as is by --help"
             before = {p.name for p in folder.iterdir()}
-            done = subprocess.run(["bash", "-c", line], env=env, cwd=folder,
+            typed = {"STEGOKIT_PASSPHRASE": PASSPHRASE} if " -p" in line else {}
+            done = subprocess.run(["bash", "-c", line], env={**env, **typed}, cwd=folder,
                                   capture_output=True, text=True, timeout=300)
             assert done.returncode == 0, f"{line}\n{done.stderr}"
             assert "error" not in done.stderr, f"{line}\n{done.stderr}"

@@ -198,7 +198,7 @@ def embed(
 
     Example: stegokit batch embed . --glob "*.jpg" -o marked/ -m "(c) ACME 2026" --method neural
 
-    Example: stegokit batch embed . --glob "*.png" -o stego/ --payload-rate 0.2 --seed 7 -j 2
+    Example: stegokit batch embed . --glob "*.png" -o stego/ --payload-rate 0.1 --seed 7 -j 2
     """
     from .. import batch
 
