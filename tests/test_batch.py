@@ -177,7 +177,9 @@ def _interrupted_run(src: Path, out: Path, after: int) -> tuple[int, list[dict]]
             proc.send_signal(signal.SIGINT)
             break
     rest, _ = proc.communicate(timeout=120)
-    return proc.returncode, seen + records(rest)
+    *rows, last = seen + records(rest)
+    assert last == {"error": {"code": 130, "kind": "interrupted", "message": "interrupted"}}
+    return proc.returncode, rows
 
 
 def test_an_interrupted_batch_resumes_without_redoing_or_losing_anything(tmp_path, folder):

@@ -34,7 +34,7 @@ def _fail(ctx: typer.Context, code: int, kind: str, message: str) -> None:
     """The error line on stderr, the error object on stdout under --json, the exit code."""
     error_line(message)
     if ctx.meta.get(_JSON):
-        print_json({"error": error_object(code, kind, message)})
+        print_json({"error": error_object(code, kind, message)}, one_line=True)
     ctx.exit(code)
 
 
@@ -55,7 +55,8 @@ class _Guarded(TyperGroup):
         except typer.TyperException as exc:  # Click's usage errors: it prints them itself
             if ctx.meta.get(_JSON):
                 kind = "usage" if exc.exit_code == ExitStatus.USAGE else "input"
-                print_json({"error": error_object(exc.exit_code, kind, exc.format_message())})
+                print_json({"error": error_object(exc.exit_code, kind, exc.format_message())},
+                           one_line=True)
             raise
         except typer.Abort:  # Ctrl-D or Ctrl-C at a prompt
             _fail(ctx, ExitStatus.ERROR, "aborted", "aborted at the prompt")

@@ -126,13 +126,14 @@ def _finite(value):
     return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
-def print_json(data: dict) -> None:
-    """One JSON object on stdout; non-finite floats (a PSNR of identical images) become null.
+def print_json(data: dict, *, one_line: bool = False) -> None:
+    """One JSON object on stdout (``one_line``: on one line, as in JSON lines); non-finite
+    floats (a PSNR of identical images) become null.
 
     Control characters in strings are escaped, C1 (U+0080-U+009F) included.
     """
     data = _finite(data)
-    encoded = json.dumps(data, ensure_ascii=False, indent=2)
+    encoded = json.dumps(data, ensure_ascii=False, indent=None if one_line else 2)
     sys.stdout.write(escape_json_controls(encoded) + "\n")
 
 

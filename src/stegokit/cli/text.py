@@ -267,7 +267,6 @@ def extract_text(
         show_text(payload.text)
     else:
         name = f" {payload.name}" if payload.name else ""
-        raise OutputError(
-            f"the message is a file{name} ({plural(len(payload.data), 'byte')}): save it "
-            "with -o FILE, or write its raw bytes to stdout with -o -"
-        )
+        raw = "" if sys.stdout.isatty() else ", or write its raw bytes to stdout with -o -"
+        raise OutputError(f"the message is a file{name} ({plural(len(payload.data), 'byte')}): "
+                          f"save it with -o FILE{raw}")
