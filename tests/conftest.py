@@ -63,3 +63,12 @@ def cover_png(tmp_path) -> str:
     path = tmp_path / "cover.png"
     Image.fromarray(photo("astronaut")).save(path)
     return str(path)
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """CliRunner's input stands for a person typing at a terminal: prompts are asked (a real
+    process without a terminal refuses them; tests/test_cli.py runs one)."""
+    from stegokit.cli import common
+
+    monkeypatch.setattr(common, "has_terminal", lambda: True)

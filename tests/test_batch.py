@@ -23,8 +23,7 @@ from stegokit.cli import app
 
 MESSAGE = "batch mark 2026"
 #: Keys every record has besides the single-file --json keys.
-RECORD_KEYS = {"task", "job", "input", "output", "status", "exit_code", "error_kind", "error",
-               "seconds", "worker"}
+RECORD_KEYS = {"task", "job", "input", "output", "status", "error", "seconds", "worker"}
 runner = CliRunner()
 
 
@@ -94,18 +93,18 @@ def test_embed_extract_analyze_a_folder_with_bad_files(tmp_path, folder):
     assert len(rows) == 60
     for path in good_inputs(folder):
         row = rows[path]
-        assert row["status"] == "done" and row["exit_code"] == 0, row
+        assert row["status"] == "done" and row["error"] is None, row
         relative = Path(path).relative_to(folder).with_suffix(".png")
         assert row["output"] == str(out / relative) and Path(row["output"]).is_file()
         assert row["payload_bytes"] == len(MESSAGE) and row["psnr"] > 50
     for name in BAD:
         row = rows[str(folder / name)]
-        assert row["status"] == "failed" and row["error_kind"] == "InputError", row
-        assert row["exit_code"] == 1 and not Path(row["output"]).exists()
+        assert row["status"] == "failed" and row["error"]["kind"] == "input", row
+        assert row["error"]["code"] == 1 and not Path(row["output"]).exists()
     assert "sixteen" in rows[str(folder / BAD[2])]["input"]
-    assert "16-bit" in rows[str(folder / BAD[2])]["error"]
-    assert "not an image" in rows[str(folder / BAD[1])]["error"]
-    assert "truncated" in rows[str(folder / BAD[0])]["error"]
+    assert "16-bit" in rows[str(folder / BAD[2])]["error"]["message"]
+    assert "not an image" in rows[str(folder / BAD[1])]["error"]["message"]
+    assert "truncated" in rows[str(folder / BAD[0])]["error"]["message"]
     # the report holds the same records
     assert by_input(batch.report.read(out / "stegokit-embed.jsonl")) == rows
 
@@ -121,7 +120,8 @@ def test_embed_extract_analyze_a_folder_with_bad_files(tmp_path, folder):
     assert len(rows) == 61
     for path in listed[:57]:
         assert rows[path]["status"] == "done" and rows[path]["text"] == MESSAGE, rows[path]
-    assert rows[clean]["error_kind"] == "NoPayloadError" and rows[clean]["exit_code"] == 3
+    assert rows[clean]["error"] == {"code": 3, "kind": "no_payload",
+                                    "message": rows[clean]["error"]["message"]}
     for name in BAD:
         assert rows[str(folder / name)]["status"] == "failed"
 
@@ -132,7 +132,7 @@ def test_embed_extract_analyze_a_folder_with_bad_files(tmp_path, folder):
     assert sum(r["status"] == "done" for r in rows.values()) == 57
     assert all(r["verdict"] in ("clean", "suspicious", "likely stego")
                for r in rows.values() if r["status"] == "done")
-    assert {r["error_kind"] for r in rows.values() if r["status"] == "failed"} == {"InputError"}
+    assert {r["error"]["kind"] for r in rows.values() if r["status"] == "failed"} == {"input"}
 
 
 def test_records_carry_the_single_file_json(tmp_path, folder):
@@ -177,7 +177,9 @@ def _interrupted_run(src: Path, out: Path, after: int) -> tuple[int, list[dict]]
             proc.send_signal(signal.SIGINT)
             break
     rest, _ = proc.communicate(timeout=120)
-    return proc.returncode, seen + records(rest)
+    *rows, last = seen + records(rest)
+    assert last == {"error": {"code": 130, "kind": "interrupted", "message": "interrupted"}}
+    return proc.returncode, rows
 
 
 def test_an_interrupted_batch_resumes_without_redoing_or_losing_anything(tmp_path, folder):
@@ -222,7 +224,7 @@ def test_an_interrupted_batch_resumes_without_redoing_or_losing_anything(tmp_pat
     assert fresh.exit_code == 1
     assert stranger.read_bytes() == before
     refused = by_input(records(fresh.stdout))[str(src / "more" / "p00.png")]
-    assert refused["error_kind"] == "OutputError" and "--force" in refused["error"]
+    assert refused["error"]["kind"] == "output" and "--force" in refused["error"]["message"]
 
 
 def test_manifest_payload_rate_and_seed(tmp_path, folder):
@@ -240,7 +242,7 @@ def test_manifest_payload_rate_and_seed(tmp_path, folder):
     rows = by_input(records(got.stdout))
     assert stegokit.extract_text(rows[files[0]]["output"]).text == "first message"
     assert stegokit.extract_text(rows[files[1]]["output"]).payload.data == bytes(range(40))
-    assert "no row" in rows[files[3]]["error"]
+    assert "no row" in rows[files[3]]["error"]["message"]
 
     runs = []
     for name in ("r1", "r2"):

@@ -47,8 +47,9 @@ def test_embed_reports_what_it_did(tmp_path, cover_png):
 
 def test_extract_json(stego):
     report = json.loads(run("extract-text", str(stego), "--json").stdout)
-    assert report == {"method": "lsb", "bits": 1, "kind": "text", "size": 18,
-                      "encrypted": False, "text": "hello from the CLI"}
+    assert report == {"method": "lsb", "bits": 1, "kind": "text", "payload_bytes": 18,
+                      "encrypted": False, "text": "hello from the CLI", "name": None,
+                      "output": None}
 
 
 def test_clean_image_exits_3(cover_png):
@@ -58,7 +59,7 @@ def test_clean_image_exits_3(cover_png):
     assert "Traceback" not in result.output
 
 
-def test_passphrase_from_prompt_env_and_file(tmp_path, cover_png, cheap_kdf):
+def test_passphrase_from_prompt_env_and_file(tmp_path, cover_png, cheap_kdf, terminal):
     out = tmp_path / "secret.png"
     made = run("embed-text", cover_png, "-o", str(out), "-m", "s3cret", "-p",
                input="hunter2 horse\nhunter2 horse\n")
@@ -76,7 +77,7 @@ def test_passphrase_from_prompt_env_and_file(tmp_path, cover_png, cheap_kdf):
     assert by_file.stdout == "s3cret\n"
 
 
-def test_mismatched_confirmation_is_refused(tmp_path, cover_png, cheap_kdf):
+def test_mismatched_confirmation_is_refused(tmp_path, cover_png, cheap_kdf, terminal):
     """A typo in the repeated passphrase would make an image its owner cannot open."""
     out = tmp_path / "x.png"
     refused = run("embed-text", cover_png, "-o", str(out), "-m", "s", "-p",
@@ -91,7 +92,7 @@ def test_mismatched_confirmation_is_refused(tmp_path, cover_png, cheap_kdf):
     assert run("extract-text", str(out), env={"STEGOKIT_PASSPHRASE": "firts"}).exit_code == 4
 
 
-def test_files_round_trip_and_are_not_dumped_on_a_terminal(tmp_path, cover_png):
+def test_files_round_trip_and_are_dumped_only_when_asked(tmp_path, cover_png):
     secret = tmp_path / "notes.bin"
     secret.write_bytes(bytes(range(256)) * 10)
     out = tmp_path / "stego.png"
@@ -101,8 +102,15 @@ def test_files_round_trip_and_are_not_dumped_on_a_terminal(tmp_path, cover_png):
     assert result.exit_code == 0
     assert recovered.read_bytes() == secret.read_bytes()
     assert json.loads(result.stdout)["name"] == "notes.bin"
-    piped = run("extract-text", str(out))
-    assert piped.stdout_bytes == secret.read_bytes()
+    piped = run("extract-text", str(out))  # stdout is a pipe here, not a terminal
+    assert piped.exit_code == 1 and piped.stdout_bytes == b""
+    assert piped.stderr == ("stegokit: error: the message is a file notes.bin (2,560 bytes): "
+                            "save it with -o FILE, or write its raw bytes to stdout with -o -\n")
+    asked = run("extract-text", str(out), "-o", "-")
+    assert asked.exit_code == 0 and asked.stdout_bytes == secret.read_bytes()
+    text = tmp_path / "text.png"
+    assert run("embed-text", cover_png, "-o", str(text), "-m", "plain text").exit_code == 0
+    assert run("extract-text", str(text)).stdout == "plain text\n"  # text still goes out
 
 
 def test_message_from_file_and_stdin(tmp_path, cover_png):
@@ -137,7 +145,7 @@ def test_embed_errors(tmp_path, cover_png, args, code, words):
 def test_a_long_compressible_message_fits(tmp_path, cover_png):
     out = tmp_path / "o.png"
     made = run("embed-text", cover_png, "-o", str(out), "-m", "x" * 200_000)
-    assert made.exit_code == 0 and "Hid 200000 bytes of text" in made.stdout
+    assert made.exit_code == 0 and "Hid 200,000 bytes of text" in made.stdout
     assert run("extract-text", str(out)).stdout == "x" * 200_000 + "\n"
 
 

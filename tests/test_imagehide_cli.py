@@ -102,7 +102,7 @@ def test_no_extension_writes_png(tmp_path, cover_png, secret_png):
 
 
 def test_passphrase_round_trip_and_wrong_passphrase(tmp_path, cover_png, secret_png,
-                                                    cheap_kdf):
+                                                    cheap_kdf, terminal):
     stego = tmp_path / "stego.png"
     made = run("hide-image", cover_png, secret_png, "-o", stego, "--mode", "nibble", "-p",
                input="hunter2\nhunter2\n")
@@ -120,7 +120,7 @@ def test_passphrase_round_trip_and_wrong_passphrase(tmp_path, cover_png, secret_
     assert missing.exit_code == 3 and "passphrase" in missing.stderr
 
 
-def test_mismatched_confirmation_is_refused(tmp_path, cover_png, secret_png, cheap_kdf):
+def test_mismatched_confirmation_is_refused(tmp_path, cover_png, secret_png, cheap_kdf, terminal):
     """A typo in the repeated passphrase would make an image its owner cannot open."""
     stego = tmp_path / "stego.png"
     refused = run("hide-image", cover_png, secret_png, "-o", stego, "-p", input="first\nfirts\n")
@@ -192,7 +192,7 @@ def test_capacity_lists_hide_image_modes(cover_png):
     assert table.exit_code == 0 and "largest secret image" in table.stdout
     assert "262,144 RGB pixels" in table.stdout  # planes: one secret value per cover value
     report = json.loads(run("capacity", cover_png, "--json").stdout)
-    assert report["image"]["plain"]["nibble"]["bytes"] == 512 * 512 * 3 // 2
+    assert report["hide_image"]["plain"]["nibble"]["bytes"] == 512 * 512 * 3 // 2
 
 
 def test_sealed_to_a_local_user(tmp_path, monkeypatch, cover_png, secret_png):
@@ -205,7 +205,7 @@ def test_sealed_to_a_local_user(tmp_path, monkeypatch, cover_png, secret_png):
                "--json")
     assert made.exit_code == 0, made.output
     assert json.loads(made.stdout)["encrypted"] is True
-    history = json.loads(run("history", "--json").stdout)
+    history = json.loads(run("history", "--json").stdout)["history"]
     assert history[0]["method"] == "image-lossless"
     assert history[0]["recipient"] == "alice@example.org"
     opened = run("reveal-image", stego, "-o", back, "--user", "alice@example.org",
@@ -214,4 +214,4 @@ def test_sealed_to_a_local_user(tmp_path, monkeypatch, cover_png, secret_png):
     assert pixels_hash(back) == pixels_hash(secret_png)
     both = run("reveal-image", stego, "-o", tmp_path / "x.png", "--user", "alice@example.org",
                "-p", env={"STEGOKIT_PASSWORD": "a"})
-    assert both.exit_code == 1 and "not both" in both.stderr
+    assert both.exit_code == 2 and "not both" in both.stderr

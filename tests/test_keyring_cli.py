@@ -29,7 +29,7 @@ def one_error_line(result, code: int, *fragments: str) -> None:
         assert fragment in lines[0]
 
 
-def test_register_asks_the_password_twice_at_a_prompt():
+def test_register_asks_the_password_twice_at_a_prompt(terminal):
     result = run("user", "register", "--name", "Alice", "--email", "alice@example.org",
                  stdin="s3cret\ns3cret\n")
     assert result.exit_code == 0, result.output
@@ -44,13 +44,13 @@ def test_register_asks_the_password_twice_at_a_prompt():
 def test_register_list_login_logout():
     register("alice@example.org", "a")
     register("bob@example.org", "b")
-    users = json.loads(run("user", "list", "--json").stdout)
+    users = json.loads(run("user", "list", "--json").stdout)["users"]
     assert [(u["email"], u["default"]) for u in users] == [
         ("alice@example.org", True), ("bob@example.org", False)]
     assert all(u["public_key"].startswith("stegokit1:") for u in users)
     one_error_line(run("user", "login", "bob@example.org", password="a"), 4, "wrong password")
     assert run("user", "login", "bob@example.org", password="b").exit_code == 0
-    assert json.loads(run("user", "list", "--json").stdout)[1]["default"] is True
+    assert json.loads(run("user", "list", "--json").stdout)["users"][1]["default"] is True
     assert "Logged out bob@example.org" in run("user", "logout").stdout
     one_error_line(run("user", "export-key"), 1, "no user is logged in")
     assert "Alice <alice@example.org>" in run("user", "list").stdout
@@ -62,11 +62,11 @@ def test_export_key_is_one_line_that_contact_add_accepts(tmp_path, monkeypatch):
     assert exported.count("\n") == 1 and exported.startswith("stegokit1:")
     monkeypatch.setenv("STEGOKIT_HOME", str(tmp_path / "bob-home"))
     assert run("contact", "add", "Alice", "alice@example.org", exported.strip()).exit_code == 0
-    contacts = json.loads(run("contact", "list", "--json").stdout)
+    contacts = json.loads(run("contact", "list", "--json").stdout)["contacts"]
     assert contacts[0]["public_key"] == exported.strip()
     assert "Alice <alice@example.org>" in run("contact", "list").stdout
     assert run("contact", "remove", "alice@example.org").exit_code == 0
-    assert json.loads(run("contact", "list", "--json").stdout) == []
+    assert json.loads(run("contact", "list", "--json").stdout) == {"contacts": []}
 
 
 def test_bad_input_is_one_clear_line():
@@ -87,7 +87,7 @@ def test_bad_input_is_one_clear_line():
     one_error_line(run("history", "--user", "nobody@example.org"), 1, "no local user")
 
 
-def test_passwd_rewraps_the_key():
+def test_passwd_rewraps_the_key(terminal):
     register("alice@example.org", "old")
     with Keyring.open() as keyring:
         before = keyring.unlock("alice@example.org", "old")
@@ -102,15 +102,15 @@ def test_passwd_rewraps_the_key():
     assert run("user", "login", "alice@example.org", password="newer").exit_code == 0
 
 
-def test_remove_asks_for_confirmation():
+def test_remove_asks_for_confirmation(terminal):
     register("alice@example.org", "a")
     declined = run("user", "remove", "alice@example.org", stdin="n\n")
     assert declined.exit_code == 1
-    assert len(json.loads(run("user", "list", "--json").stdout)) == 1
+    assert len(json.loads(run("user", "list", "--json").stdout)["users"]) == 1
     assert run("user", "remove", "alice@example.org", stdin="y\n").exit_code == 0
     register("alice@example.org", "a")
     assert run("user", "remove", "alice@example.org", "--yes").exit_code == 0
-    assert json.loads(run("user", "list", "--json").stdout) == []
+    assert json.loads(run("user", "list", "--json").stdout) == {"users": []}
 
 
 def test_history_records_embeds_by_the_logged_in_user(tmp_path):
@@ -123,7 +123,7 @@ def test_history_records_embeds_by_the_logged_in_user(tmp_path):
     result = run("embed-text", str(cover), "-o", str(out), "-m", "the secret plan",
                  "--to", "alice@example.org")
     assert result.exit_code == 0, result.output
-    entries = json.loads(run("history", "--json").stdout)
+    entries = json.loads(run("history", "--json").stdout)["history"]
     assert len(entries) == 1
     entry = entries[0]
     assert entry["method"] == "lsb" and entry["recipient"] == "alice@example.org"
@@ -133,10 +133,11 @@ def test_history_records_embeds_by_the_logged_in_user(tmp_path):
     assert "lsb" in run("history").stdout
     assert run("user", "logout").exit_code == 0
     run("embed-text", str(cover), "-o", str(tmp_path / "later.png"), "-m", "x")
-    assert len(json.loads(run("history", "--json", "--user", "alice@example.org").stdout)) == 1
+    assert len(json.loads(run("history", "--json", "--user", "alice@example.org").stdout)[
+        "history"]) == 1
 
 
-def test_smtp_account_set_show_remove():
+def test_smtp_account_set_show_remove(terminal):
     register("alice@example.org", "a")
     result = run("user", "smtp", "set", "--host", "mail.example.org", "--username", "alice",
                  stdin="smtp-pw\n")

@@ -43,17 +43,17 @@ def test_lsb_refuses_jpeg_but_neural_accepts_it(tmp_path, photo_png):
     assert refused.exit_code == 1 and "--method neural" in refused.stderr
 
 
-@pytest.mark.parametrize("args, words", [
-    (["-m", "x" * (neural.CAPACITY + 1)], "at most"),
-    (["-m", "x", "--passphrase-file", "{pw}"], "encrypted message needs"),
+@pytest.mark.parametrize("args, code, words", [
+    (["-m", "x" * (neural.CAPACITY + 1)], 1, "at most"),
+    (["-m", "x", "--passphrase-file", "{pw}"], 2, "carries no encryption"),
 ])
-def test_neural_limits_are_clear(tmp_path, photo_png, args, words):
+def test_neural_limits_are_clear(tmp_path, photo_png, args, code, words):
     pw = tmp_path / "pw"
     pw.write_text("secret\n")
     args = [a.format(pw=pw) for a in args]
     result = runner.invoke(app, ["embed-text", str(photo_png), "-o", str(tmp_path / "o.png"),
                                  "--method", "neural", *args])
-    assert result.exit_code == 1 and words in result.stderr
+    assert result.exit_code == code and words in result.stderr
 
 
 def test_files_are_refused_by_the_neural_codec(tmp_path, photo_png):

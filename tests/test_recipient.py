@@ -37,7 +37,7 @@ def test_alice_opens_it(sealed_to_alice):
     assert result.stdout == MESSAGE + "\n"
 
 
-def test_alice_opens_it_at_the_password_prompt(sealed_to_alice):
+def test_alice_opens_it_at_the_password_prompt(sealed_to_alice, terminal):
     result = run("extract-text", str(sealed_to_alice), "--user", "alice@example.org",
                  stdin="alice pw\n")
     assert result.exit_code == 0, result.output
@@ -60,7 +60,7 @@ def test_without_a_key_nothing_is_found(sealed_to_alice):
     assert result.exit_code == 3
     result = run("extract-text", str(sealed_to_alice), "--passphrase-file",
                  str(sealed_to_alice), "--user", "alice@example.org")
-    assert result.exit_code == 1 and "not both" in result.stderr
+    assert result.exit_code == 2 and "not both" in result.stderr
 
 
 def test_unknown_users_and_recipients_are_refused(sealed_to_alice, tmp_path):

@@ -148,7 +148,7 @@ def test_keyring_fields_are_escaped(home):
     assert "Mal\\x1b]0;innocent title\\x07\\x1b[2J\\x1b[H\\u009b2Jlory" in listed.stdout
     as_json = run("contact", "list", "--json")
     assert as_json.exit_code == 0 and "\u009b" not in as_json.stdout
-    assert json.loads(as_json.stdout)[0]["name"] == f"Mal{OSC0}{CLEAR}{C1_CSI}lory"
+    assert json.loads(as_json.stdout)["contacts"][0]["name"] == f"Mal{OSC0}{CLEAR}{C1_CSI}lory"
 
 
 class HostileServer:

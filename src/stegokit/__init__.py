@@ -10,7 +10,7 @@ The public API::
     stegokit.reveal_image("out.png").save("secret-again.png")
 """
 
-from importlib import import_module
+from importlib import import_module as _import_module
 
 from .errors import (
     AuthenticationError,
@@ -42,7 +42,7 @@ _LAZY = {
 def __getattr__(name: str):
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    value = getattr(_import_module(f".{_LAZY[name]}", __name__), name)
     globals()[name] = value
     return value
 

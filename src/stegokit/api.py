@@ -113,14 +113,23 @@ def make_unlock(passphrase: str | bytes | None = None, private_key: bytes | None
 
 def _capacity_error(payload: Payload, picture: Picture, bits: int,
                     encrypted: bool) -> CapacityError:
-    limit = lsb.capacity(picture.pixels, bits, encrypted=encrypted, name=payload.name)
-    more = " (try a larger --bits)" if bits < 4 else ""
-    if bits == 1:
-        more = (" (1 bit per value skips blocks with pure black or white values, for stealth; "
-                "try --bits 2)")
+    def limit(depth: int) -> int:
+        return lsb.capacity(picture.pixels, depth, encrypted=encrypted, name=payload.name)
+
+    size = len(payload.data)
+    enough = next((b for b in lsb.BITS if b > bits and limit(b) >= size), None)
+    if enough is not None:
+        more = f" (try --bits {enough})"
+        if bits == 1:
+            more = (" (1 bit per value skips blocks with pure black or white values, for "
+                    f"stealth; try --bits {enough})")
+    else:
+        more = " (no bit depth holds it here: use a larger cover or a smaller message)"
+    unit = "byte" if limit(bits) == 1 else "bytes"
     return CapacityError(
-        f"the message is {len(payload.data)} bytes; this cover holds at most {limit} bytes "
-        f"at {bits} bit(s) per channel{' encrypted' if encrypted else ''}{more}"
+        f"the message is {size} byte{'' if size == 1 else 's'}; this cover holds at most "
+        f"{limit(bits)} {unit} at {bits} bit{'' if bits == 1 else 's'} per value"
+        f"{' encrypted' if encrypted else ''}{more}"
     )
 
 

@@ -20,6 +20,14 @@ class OutputError(StegokitError):
     """The output cannot be written (exists without --force, lossy format, bad folder)."""
 
 
+class OutputExistsError(OutputError):
+    """The output file exists and overwriting it was not asked for (``force=True``)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"{path} exists; pass force=True to overwrite it")
+
+
 class CapacityError(StegokitError):
     """The payload does not fit in the cover."""
 

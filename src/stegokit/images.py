@@ -28,7 +28,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
-from .errors import InputError, OutputError
+from .errors import InputError, OutputError, OutputExistsError
 
 #: Refuse images above this many pixels (Pillow's decompression-bomb guard); override with
 #: the environment variable STEGOKIT_MAX_PIXELS.
@@ -315,7 +315,8 @@ def write_atomic(path: str | os.PathLike, data: bytes | Callable[[BinaryIO], Non
     """Write a file whole or not at all: a temporary file in the same folder, then a rename.
 
     ``data`` is the bytes, or a function that writes them to an open file. An existing file
-    is kept unless ``force``.
+    is kept unless ``force``. The file gets the permissions the umask gives a new file
+    (0644 under the usual 022), like any program's output.
     """
     target = Path(path)
     folder = target.parent
@@ -324,13 +325,15 @@ def write_atomic(path: str | os.PathLike, data: bytes | Callable[[BinaryIO], Non
     if target.is_dir():
         raise OutputError(f"{os.fspath(path)}: is a directory")
     if target.exists() and not force:
-        raise OutputError(f"{os.fspath(path)} exists; use --force to overwrite it")
+        raise OutputExistsError(os.fspath(path))
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise OutputError(f"{os.fspath(path)}: cannot write ({exc.strerror})") from None
     try:
         with os.fdopen(fd, "w+b") as handle:
+            if os.name == "posix":  # mkstemp makes 0600; an output gets what open() would
+                os.fchmod(handle.fileno(), 0o666 & ~_umask())
             if callable(data):
                 data(handle)
             else:
@@ -346,15 +349,22 @@ def write_atomic(path: str | os.PathLike, data: bytes | Callable[[BinaryIO], Non
         raise
 
 
+def _umask() -> int:
+    """The process's umask (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
 def _link_no_clobber(temp: str, target: Path) -> None:
     """Rename ``temp`` to ``target`` unless ``target`` appeared meanwhile."""
     try:
         os.link(temp, target)
     except FileExistsError:
-        raise OutputError(f"{target} exists; use --force to overwrite it") from None
+        raise OutputExistsError(os.fspath(target)) from None
     except OSError:
         if target.exists():
-            raise OutputError(f"{target} exists; use --force to overwrite it") from None
+            raise OutputExistsError(os.fspath(target)) from None
         os.replace(temp, target)
         return
     os.unlink(temp)

@@ -12,10 +12,11 @@ Example::
 
 Each record has the keys of the single-file ``--json`` (:mod:`stegokit.reports`) plus
 ``task``, ``job`` (what a rerun must match to skip the file), ``input``, ``output``,
-``status`` (``done``, ``failed``, ``skipped``), ``exit_code``, ``error_kind``, ``error``,
-``notices``, ``seconds`` and ``worker``. Every record but the skipped ones is appended to the
-report as it arrives; a rerun with the same arguments skips a file whose record says done
-and whose output still exists. docs/batch.md has the whole story.
+``status`` (``done``, ``failed``, ``skipped``), ``error`` (null, or the failure's code, kind
+and message, as a command's ``--json`` prints it), ``notices``, ``seconds`` and ``worker``.
+Every record but the skipped ones is appended to the report as it arrives; a rerun with the
+same arguments skips a file whose record says done and whose output still exists.
+docs/batch.md has the whole story.
 """
 
 from __future__ import annotations

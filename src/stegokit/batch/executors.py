@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 from ..errors import InputError
 from .tasks import Job, Task, base_record, execute
 
+#: The error kind of a record whose worker process died (or whose Dask task failed).
+WORKER = "worker"
 #: Files in flight per worker: one running, one queued.
 WINDOW = 2
 
@@ -39,10 +41,16 @@ def start_worker(task: Task) -> None:
 
 
 def _worker_died(task: Task, job: Job) -> dict:
-    return {**base_record(task, job), "status": "failed", "exit_code": 1,
-            "error_kind": "WorkerError",
-            "error": f"{job.input}: the worker process died while on this file or another "
-                     "(out of memory?); rerun to retry", "seconds": None, "worker": None}
+    return {**base_record(task, job), "status": "failed",
+            "error": _worker_error(f"{job.input}: the worker process died while on this file "
+                                   "or another (out of memory?); rerun to retry"),
+            "seconds": None, "worker": None}
+
+
+def _worker_error(message: str) -> dict:
+    from ..reports import error_object
+
+    return error_object(1, WORKER, message)
 
 
 def local(task: Task, jobs: list[Job], workers: int, done: Callable[[dict], None],
@@ -80,7 +88,7 @@ def local(task: Task, jobs: list[Job], workers: int, done: Callable[[dict], None
             broken = False
             for future in finished:
                 record = finish(future)
-                broken = broken or record["error_kind"] == "WorkerError"
+                broken = broken or (record["error"] or {}).get("kind") == WORKER
                 yield record
             if broken:  # a dead worker breaks the pool: the rest of the window goes too
                 for future in list(flight):
@@ -217,7 +225,7 @@ def dask(task: Task, jobs: list[Job], address: str, output_dir: str | None,
                 record = future.result()
             except Exception as exc:
                 record = {**_worker_died(task, job),
-                          "error": f"{job.input}: the Dask task failed ({exc!r})"}
+                          "error": _worker_error(f"{job.input}: the Dask task failed ({exc!r})")}
             done(record)
             return record
 

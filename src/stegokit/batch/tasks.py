@@ -21,8 +21,6 @@ from ..errors import CapacityError, OutputError, StegokitError
 
 #: The output format of each embedding method.
 SUFFIXES = {"lsb": ".png", "neural": ".jpg"}
-#: The kind of error recorded for an exception that is not a StegokitError.
-INTERNAL = "InternalError"
 
 
 @dataclass(frozen=True)
@@ -236,23 +234,24 @@ def job_key(task: Task, job: Job) -> str:
 
 
 def error_fields(exc: BaseException) -> dict:
-    """The record of a failure: the kind of error, its message and the exit code the single
-    command would have ended with (the mapping of ``stegokit.cli.main``)."""
+    """The record of a failure: its ``error`` object (:data:`stegokit.reports.ERROR_SCHEMA`),
+    with the exit code the single command would have ended with (``stegokit.cli.main``)."""
+    from ..reports import error_kind, error_object
+
     if isinstance(exc, StegokitError):
-        return {"status": "failed", "exit_code": exc.exit_code,
-                "error_kind": type(exc).__name__, "error": str(exc)}
-    if isinstance(exc, MemoryError):
-        return {"status": "failed", "exit_code": 1, "error_kind": "MemoryError",
-                "error": "out of memory (lower --jobs or --memory-budget)"}
-    return {"status": "failed", "exit_code": 1, "error_kind": INTERNAL,
-            "error": f"internal error: {exc!r} (rerun the file alone with --debug)"}
+        error = error_object(exc.exit_code, error_kind(exc), str(exc))
+    elif isinstance(exc, MemoryError):
+        error = error_object(1, "memory", "out of memory (lower --jobs or --memory-budget)")
+    else:
+        error = error_object(1, "internal", f"internal error: {exc!r} (rerun the file alone "
+                             "with --debug)")
+    return {"status": "failed", "error": error}
 
 
 def base_record(task: Task, job: Job) -> dict:
     """A record's keys that do not depend on the outcome."""
     return {"task": task.name, "job": job_key(task, job), "input": job.input,
-            "output": job.output, "status": "done", "exit_code": 0, "error_kind": None,
-            "error": None}
+            "output": job.output, "status": "done", "error": None}
 
 
 def execute(task: Task, job: Job) -> dict:

@@ -27,7 +27,7 @@ def analyze(
     nothing is hidden: ±1 embedding at low rates (stegokit's default) is not seen by these
     classic attacks, though modern machine-learning detectors can find it.
 
-    Example: stegokit analyze suspect.png --planes planes.png
+    Example: stegokit analyze card.png --planes card-planes.png
     """
     from rich.table import Table
 

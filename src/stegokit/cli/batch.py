@@ -15,7 +15,7 @@ import typer
 
 from ..errors import InputError
 from .common import AskPassphrase, Force, MaxPayload, PassphraseFile, error_line, notice
-from .text import FindMethod, FindMethodOption, Method
+from .text import FindMethod, FindMethodOption, Method, check_neural_options
 from .users import OpenAsOption, ToOption, opening_secrets, sealing_secrets
 
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ def _go(task: Task, source: Path, *, glob: str | None, report: Path | None, jobs
                     sys.stdout.write(dumps(record) + "\n")
                     sys.stdout.flush()
                 elif record["status"] == "failed":
-                    line = record["error"]
+                    line = record["error"]["message"]
                     if record["input"] not in line:  # some messages do not name the file
                         line = f"{record['input']}: {line}"
                     if progress is not None:
@@ -178,7 +178,7 @@ def embed(
         "--seed", min=0, help="Seed of the random payloads and embedding choices.")] = None,
     method: Annotated[Method, typer.Option("--method", help="lsb or neural.")] = Method.lsb,
     bits: Annotated[int, typer.Option("--bits", "-b", min=1, max=4,
-                                      help="Low bits per colour value (lsb).")] = 1,
+                                      help="Low bits per value (lsb).")] = 1,
     stealth: Annotated[bool, typer.Option(
         "--stealth", help="Refuse payloads above 0.05 bits per value.")] = False,
     quality: Annotated[int, typer.Option(
@@ -196,9 +196,9 @@ def embed(
 ) -> None:
     """Hide a message in every image of SRC, writing the stego images under -o.
 
-    Example: stegokit batch embed photos/ -o marked/ -m "(c) ACME 2026" --method neural
+    Example: stegokit batch embed . --glob "*.jpg" -o marked/ -m "(c) ACME 2026" --method neural
 
-    Example: stegokit batch embed covers/ -o stego/ --payload-rate 0.2 --seed 7 -j 4
+    Example: stegokit batch embed . --glob "*.png" -o stego/ --payload-rate 0.1 --seed 7 -j 2
     """
     from .. import batch
 
@@ -206,6 +206,8 @@ def embed(
         raise typer.BadParameter("give exactly one of -m, --messages, --payload-rate")
     if payload_rate is not None and method is not Method.lsb:
         raise typer.BadParameter("--payload-rate is for --method lsb")
+    check_neural_options(method.value, ask=passphrase, passphrase_file=passphrase_file,
+                         other=to, bits=bits, stealth=stealth)
     manifest = batch.read_manifest(messages) if messages is not None else None
     secret, recipient = sealing_secrets(passphrase, passphrase_file, to)
     _private_link(scheduler, secret is not None)
@@ -243,6 +245,8 @@ def extract(
     """
     from .. import batch
 
+    check_neural_options(method.value, ask=passphrase, passphrase_file=passphrase_file,
+                         other=user)
     secret, key = opening_secrets(passphrase, passphrase_file, user)
     _private_link(scheduler, secret is not None or key is not None)
     task = batch.Extract(output_dir=None if output is None else str(output.resolve()),
@@ -264,7 +268,7 @@ def analyze(
 ) -> None:
     """Run the steganalysis of stegokit analyze on every image of SRC.
 
-    Example: stegokit batch analyze /mnt/seized --report triage.jsonl -j 8
+    Example: stegokit batch analyze . --report triage.jsonl -j 2
     """
     from .. import batch
 

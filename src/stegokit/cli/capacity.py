@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .common import JsonOut, console, escape, print_json
+from .common import JsonOut, console, escape, plural, print_json
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -23,14 +23,17 @@ def capacity(
     """Show the exact number of bytes each method and bit depth can hide in COVER.
 
     Figures are for incompressible data (text usually compresses, so more of it fits).
+    Encrypted figures leave room for the key block, header and MAC.
+
+    Example: stegokit capacity photo.jpg
     """
     from rich.table import Table
 
-    from .. import api
+    from .. import api, reports
 
     report = api.capacity(cover)
     if json_out:
-        print_json(report.to_dict())
+        print_json(reports.capacity_report(report))
         return
     table = Table(title=f"{escape(cover.name)}: {report.width}×{report.height} {report.mode}")
     table.add_column("method")
@@ -39,7 +42,11 @@ def capacity(
     table.add_column("encrypted bytes", justify="right")
     for bits, plain in report.lsb.items():
         table.add_row("lsb", str(bits), f"{plain:,}", f"{report.lsb_encrypted[bits]:,}")
-    table.add_row("neural (survives JPEG)", "", f"{report.neural:,} of text", "0")
+    neural = (f"{plural(report.neural, 'byte')} of text" if report.neural
+              else "none (the short side is under 128 px)")
+    table.add_row("neural (survives JPEG)", "", neural, "none")
+    table.caption = ("The neural codec carries short text only, never encrypted; encrypted "
+                     "bytes leave room for the key block, header and MAC.")
     console().print(table)
     console().print(_image_table(report.image))
 

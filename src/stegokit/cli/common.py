@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..errors import InputError, OutputError
+from ..errors import InputError, OutputError, OutputExistsError, StegokitError
 from ..safetext import count_controls, escape_controls, escape_json_controls
 
 if TYPE_CHECKING:
@@ -69,6 +69,24 @@ class ExitStatus(enum.IntEnum):
     INTERRUPTED = 130
 
 
+def error_message(exc: StegokitError) -> str:
+    """An error's line, in the command line's words (the library names keywords, not
+    options: an existing output says ``force=True`` there, ``--force`` here)."""
+    if isinstance(exc, OutputExistsError):
+        return f"{exc.path} exists; use --force to overwrite it"
+    return str(exc)
+
+
+def wants_json(args: list[str]) -> bool:
+    """Whether the command line asks for ``--json`` (options end at ``--``)."""
+    return "--json" in (args[: args.index("--")] if "--" in args else args)
+
+
+def plural(count: int, unit: str) -> str:
+    """``1 byte``, ``2 bytes``, ``1,024 bytes``."""
+    return f"{count:,} {unit}" + ("" if count == 1 else "s")
+
+
 def error_line(message: str) -> None:
     """One line on stderr: ``stegokit: error: ...``."""
     typer.secho("stegokit: error:", fg="red", bold=True, err=True, nl=False)
@@ -100,17 +118,22 @@ def show_text(text: str) -> None:
 
 
 def _finite(value):
+    """``value`` with every non-finite float, at any depth, made None."""
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
     return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
-def print_json(data: dict | list) -> None:
-    """JSON on stdout; non-finite floats (a PSNR of identical images) become null.
+def print_json(data: dict, *, one_line: bool = False) -> None:
+    """One JSON object on stdout (``one_line``: on one line, as in JSON lines); non-finite
+    floats (a PSNR of identical images) become null.
 
     Control characters in strings are escaped, C1 (U+0080-U+009F) included.
     """
-    if isinstance(data, dict):
-        data = {key: _finite(value) for key, value in data.items()}
-    encoded = json.dumps(data, ensure_ascii=False, indent=2)
+    data = _finite(data)
+    encoded = json.dumps(data, ensure_ascii=False, indent=None if one_line else 2)
     sys.stdout.write(escape_json_controls(encoded) + "\n")
 
 
@@ -182,6 +205,42 @@ def removed_metadata(removed: tuple[str, ...]) -> str:
     return f" Removed from the metadata: {', '.join(removed)}." if removed else ""
 
 
+def has_terminal() -> bool:
+    """Whether a person can answer a prompt: stdin is a terminal, or the process has one."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        return True
+    try:
+        os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
+    except OSError:
+        return False
+    return True
+
+
+def ask_secret(prompt: str, *, confirm: bool, instead: str) -> str:
+    """A secret typed at a hidden prompt; without a terminal, an error naming ``instead``
+    (the environment variable or option that gives the secret without one)."""
+    if not has_terminal():
+        raise InputError(f"{prompt}: there is no terminal to ask at; {instead}")
+    return typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+
+
+def confirm(question: str, *, instead: str) -> None:
+    """Ask a yes/no question (no: :class:`typer.Abort`); without a terminal, an error
+    naming ``instead`` (the option that answers yes)."""
+    if not has_terminal():
+        raise InputError(f"there is no terminal to confirm at: {instead}")
+    typer.confirm(question, abort=True)
+
+
+def check_secret_options(ask: bool, passphrase_file: Path | None,
+                         other: str | None = None, other_option: str = "") -> None:
+    """Refuse conflicting secret options before anything is asked or read."""
+    if ask and passphrase_file is not None:
+        raise typer.BadParameter("give -p (a prompt) or --passphrase-file, not both")
+    if other and (ask or passphrase_file is not None):
+        raise typer.BadParameter(f"seal or open with a passphrase or {other_option}, not both")
+
+
 def read_passphrase(ask: bool, path: Path | None, *, confirm: bool) -> str | None:
     """The passphrase from a file, the environment or a hidden prompt; None if none given."""
     if path is not None:
@@ -196,7 +255,8 @@ def read_passphrase(ask: bool, path: Path | None, *, confirm: bool) -> str | Non
     if from_env:
         return from_env
     if ask:
-        return typer.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm)
+        return ask_secret("Passphrase", confirm=confirm, instead="give it with "
+                          "--passphrase-file FILE or the STEGOKIT_PASSPHRASE environment variable")
     return None
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..errors import OutputError
+from ..errors import OutputExistsError
 from .common import (
     AskPassphrase,
     Force,
@@ -16,8 +16,10 @@ from .common import (
     KeepMetadata,
     MaxPayload,
     PassphraseFile,
+    check_secret_options,
     format_psnr,
     notice,
+    plural,
     print_json,
     refuse_overwriting_inputs,
     removed_metadata,
@@ -82,10 +84,11 @@ def hide_image(
     (AES-256 + HMAC-SHA256, key from Argon2id) and scattered in a key-dependent order.
     reveal-image needs no mode flags: the hidden header says what was done.
 
-    Example: stegokit hide-image photo.png secret.png -o out.png -p
+    Example: stegokit hide-image photo.jpg postcard.jpg -o album.png -p
     """
-    from .. import imageapi
+    from .. import imageapi, reports
 
+    check_secret_options(passphrase, passphrase_file, to, "--to a recipient")
     refuse_overwriting_inputs(output, cover, secret)
     check_output(output, force)
     key, recipient = sealing_secrets(passphrase, passphrase_file, to)
@@ -97,28 +100,8 @@ def hide_image(
     for line in result.notices:
         notice(line)
     width, height = result.secret_size
-    summary = {
-        "output": str(output),
-        "mode": result.mode,
-        "requested_mode": mode.value,
-        "bits": result.bits,
-        "k": result.k,
-        "packed": result.packed,
-        "encrypted": result.encrypted,
-        "cover_psnr": result.cover_psnr,
-        "secret_psnr": result.secret_psnr,
-        "exact": result.exact,
-        "secret_width": width,
-        "secret_height": height,
-        "secret_mode": result.secret_mode,
-        "secret_format": result.secret_format,
-        "stored_bytes": result.stored_bytes,
-        "changed": result.changed,
-        "resized_from": list(result.resized_from) if result.resized_from else None,
-        "removed_metadata": list(removed),
-    }
     if json_out:
-        print_json(summary)
+        print_json(reports.hide_report(result, mode.value, output, removed))
         return
     if result.resized_from:
         notice(f"resized the secret from {result.resized_from[0]}×{result.resized_from[1]} "
@@ -129,7 +112,7 @@ def hide_image(
                 else f"PSNR {format_psnr(result.secret_psnr)}")
     typer.echo(
         f"Hid {safe(secret.name)} ({width}×{height} {result.secret_mode}) in {safe(str(output))}: "
-        f"{chose}{_what(result)}, {result.bits} bit(s) per value, {lock}.\n"
+        f"{chose}{_what(result)}, {plural(result.bits, 'bit')} per value, {lock}.\n"
         f"Cover PSNR {format_psnr(result.cover_psnr)}; the revealed secret: {revealed}."
         f"{removed_metadata(removed)}"
     )
@@ -155,28 +138,24 @@ def reveal_image(
     refused with exit code 4). Exit code 3: no hidden message; 4: wrong passphrase or
     damaged data.
 
-    Example: stegokit reveal-image out.png -o secret.png -p
+    Example: stegokit reveal-image album.png -o revealed.png -p
     """
-    from .. import imageapi
+    from .. import imageapi, reports
 
+    check_secret_options(passphrase, passphrase_file, user, "--user")
     refuse_overwriting_inputs(output, stego)
     imageapi.output_format(output, exact=False)
     if output.exists() and not force:
-        raise OutputError(f"{output} exists; use --force to overwrite it")
+        raise OutputExistsError(str(output))
     key, secret_key = opening_secrets(passphrase, passphrase_file, user)
     with working("Looking for a hidden image…"):
         found = imageapi.reveal_image(stego, passphrase=key, private_key=secret_key,
                                       max_payload=max_payload)
         found.save(output, force=force)
-    height, width = found.pixels.shape[:2]
     if json_out:
-        print_json({
-            "output": str(output), "mode": found.mode, "bits": found.bits, "k": found.k,
-            "encrypted": found.encrypted, "exact": found.exact, "width": width,
-            "height": height, "image_mode": found.picture.mode, "format": found.data_format,
-            "name": found.name or None,
-        })
+        print_json(reports.reveal_report(found, output))
         return
+    height, width = found.pixels.shape[:2]
     how = "exact" if found.exact else f"top {found.k} bit planes, approximate"
     typer.echo(f"Revealed a {width}×{height} {found.picture.mode} image ({found.mode}, "
                   f"{how}) to {safe(str(output))}.")

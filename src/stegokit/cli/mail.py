@@ -21,7 +21,7 @@ from ..mail import (
     default_port,
     send,
 )
-from .common import Force, console, escape, refuse_overwriting_inputs, working
+from .common import Force, JsonOut, console, escape, print_json, refuse_overwriting_inputs, working
 from .users import SMTP_PASSWORD_ENV, read_password
 
 if TYPE_CHECKING:
@@ -124,6 +124,7 @@ def mail(
         "--eml", metavar="FILE", help="Write the message to this .eml file instead of sending.")
     ] = None,
     force: Force = False,
+    json_out: JsonOut = False,
 ) -> None:
     """E-mail a stego image as an attachment, its bytes untouched.
 
@@ -131,7 +132,9 @@ def mail(
     unencrypted except to this machine. Send stego images as file attachments, as this does:
     services that recompress pictures (chat apps, social networks) destroy hidden data.
 
-    Example: stegokit mail out.png --to bob@example.org --subject "holiday"
+    Example: stegokit mail card.png --to bob@example.org --subject "holiday"
+
+    Example: stegokit mail card.png --to bob@example.org --eml card.eml
     """
     from email.utils import make_msgid, parseaddr
 
@@ -146,13 +149,21 @@ def mail(
     keyring = Keyring.open_existing()
     with keyring or contextlib.nullcontext():
         sender, user = _sender(keyring, from_)
+        recipients = [check_email(a) for a in to]
         message = build_message(
-            data, stego.name, sender=sender, to=[check_email(a) for a in to],
+            data, stego.name, sender=sender, to=recipients,
             subject=stego.name if subject is None else subject, body=body,
             date=datetime.now(timezone.utc),
             message_id=make_msgid(domain=parseaddr(sender)[1].rsplit("@", 1)[-1]))
+        summary = {"sender": sender, "to": recipients,
+                   "subject": str(message["Subject"]), "attachment": stego.name,
+                   "attachment_bytes": len(data), "message_id": str(message["Message-ID"])}
         if eml is not None:
             images.write_atomic(eml, message.as_bytes(), force=force)
+            if json_out:
+                print_json({**summary, "sent": False, "server": None, "security": None,
+                            "output": str(eml)})
+                return
             console().print(f"Wrote the message to {escape(str(eml))}.")
             return
         stored = keyring.smtp_account(user.email) if keyring and user else None
@@ -163,5 +174,9 @@ def mail(
             settings, password=_password(keyring, user, account, settings))
     with working(f"Sending to {settings.address}…"):
         send(message, settings)
+    if json_out:
+        print_json({**summary, "sent": True, "server": settings.address,
+                    "security": settings.security, "output": None})
+        return
     console().print(f"Sent {escape(stego.name)} ({len(data):,} bytes) to {escape(', '.join(to))} "
                   f"via {escape(settings.address)} ({settings.security}).")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..errors import InputError, OutputError
+from ..errors import InputError, OutputError, OutputExistsError
 from .common import (
     AskPassphrase,
     Force,
@@ -17,8 +17,10 @@ from .common import (
     KeepMetadata,
     MaxPayload,
     PassphraseFile,
+    check_secret_options,
     format_psnr,
     notice,
+    plural,
     print_json,
     refuse_overwriting_inputs,
     removed_metadata,
@@ -34,29 +36,61 @@ if TYPE_CHECKING:
 app = typer.Typer()
 
 
-def _read_message(message: str | None, message_file: Path | None, file: Path | None) -> Payload:
-    from ..api import file_payload
+#: What a person typing a message at a terminal is told (``--message-file -``).
+TYPING_PROMPT = ("Type the message, then press Enter and Ctrl-D (Ctrl-Z and Enter on "
+                 "Windows) to end it:")
+
+
+def _text_payload(text: str, source: str) -> Payload:
     from ..container import Payload
+
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        byte = ord(exc.object[exc.start]) & 0xFF  # undecodable bytes arrive as surrogates
+        raise InputError(
+            f"{source} holds bytes that are not UTF-8 text (0x{byte:02x} at character "
+            f"{exc.start + 1}): give UTF-8 text, or hide raw bytes with --file"
+        ) from None
+    return Payload.from_text(text)
+
+
+def _read_message(message: str | None, message_file: Path | None, file: Path | None,
+                  allow_empty: bool) -> Payload:
+    from ..api import file_payload
 
     given = [x for x in (message, message_file, file) if x is not None]
     if len(given) != 1:
         raise typer.BadParameter("give the message with exactly one of -m, --message-file, --file")
     if message is not None:
-        return Payload.from_text(message)
-    if file is not None:
-        return file_payload(file)
-    raw = sys.stdin.buffer.read() if str(message_file) == "-" else None
-    if raw is None:
+        source = "the -m text"
+        payload = _text_payload(message, source)
+    elif file is not None:
+        source, payload = str(file), file_payload(file)
+    else:
+        source = "stdin" if str(message_file) == "-" else str(message_file)
+        payload = _text_payload(_read_text(message_file, source), source)
+    if not payload.data and not allow_empty:
+        raise InputError(f"{source} is empty: there is nothing to hide (--allow-empty hides "
+                         "an empty message anyway)")
+    return payload
+
+
+def _read_text(message_file: Path, source: str) -> str:
+    """The UTF-8 text of ``--message-file`` (``-``: stdin, with a prompt on a terminal)."""
+    if str(message_file) == "-":
+        if sys.stdin.isatty():
+            typer.echo(TYPING_PROMPT, err=True)
+        raw = sys.stdin.buffer.read()
+    else:
         try:
             raw = message_file.read_bytes()
         except OSError as exc:
             raise InputError(f"{message_file}: cannot read ({exc.strerror})") from None
     try:
-        return Payload.from_text(raw.decode("utf-8"))
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise InputError(
-            f"{message_file}: not UTF-8 text; hide binary files with --file"
-        ) from None
+        raise InputError(f"{source}: not UTF-8 text; hide binary files with --file") from None
 
 
 class Method(str, enum.Enum):
@@ -81,7 +115,21 @@ def check_output(output: Path, force: bool, *, lossless: bool = True) -> None:
 
     images.output_format(output, lossless=lossless)
     if output.exists() and not force:
-        raise OutputError(f"{output} exists; use --force to overwrite it")
+        raise OutputExistsError(str(output))
+
+
+def check_neural_options(method: str, *, ask: bool = False, passphrase_file: Path | None = None,
+                         other: str | None = None, bits: int = 1, stealth: bool = False) -> None:
+    """Refuse options the neural codec has no use for, before any prompt or slow work."""
+    if method != "neural":
+        return
+    if ask or passphrase_file is not None or other:
+        raise typer.BadParameter("the neural codec carries no encryption: leave out -p, "
+                                 "--passphrase-file, --to and --user (or use --method lsb)")
+    if bits != 1:
+        raise typer.BadParameter("--bits is for --method lsb: the neural codec has no bit depth")
+    if stealth:
+        raise typer.BadParameter("--stealth is for --method lsb")
 
 
 @app.command("embed-text")
@@ -93,8 +141,8 @@ def embed_text(
     message: Annotated[str | None, typer.Option(
         "-m", "--message", help="The text to hide.")] = None,
     method: Annotated[Method, typer.Option(
-        "--method", help="lsb: exact, large payloads, lossless files only. neural: up to 32 "
-        "bytes of text that survive JPEG and resizing.")] = Method.lsb,
+        "--method", help="lsb: exact, large payloads, lossless files only. neural: up to 20 "
+        "bytes of text that survive JPEG and resizing (no encryption).")] = Method.lsb,
     quality: Annotated[int, typer.Option(
         "--quality", min=1, max=100, help="JPEG quality when --method neural writes a .jpg.")] = 95,
     message_file: Annotated[Path | None, typer.Option(
@@ -103,7 +151,10 @@ def embed_text(
         "--file", help="Hide any file (its name is stored too).", dir_okay=False)] = None,
     bits: Annotated[int, typer.Option(
         "--bits", "-b", min=1, max=4,
-        help="Low bits used per colour value: 1 hides best, 4 holds four times more.")] = 1,
+        help="Low bits used per value (each colour value of each pixel): 1 hides best, "
+        "4 holds four times more.")] = 1,
+    allow_empty: Annotated[bool, typer.Option(
+        "--allow-empty", help="Hide an empty message instead of refusing it.")] = False,
     stealth: Annotated[bool, typer.Option(
         "--stealth", help="The adaptive layout (HILL costs + syndrome-trellis codes) only, "
         "and refuse payloads above 0.05 bits per value.")] = False,
@@ -120,15 +171,18 @@ def embed_text(
     HMAC-SHA256, key from Argon2id) and scattered in a key-dependent order. The cover's GPS
     position and camera serial numbers are left out of the stego image (--keep-metadata).
 
-    Example: stegokit embed-text photo.jpg -o out.png -m "meet at noon" -p
+    Example: stegokit embed-text photo.jpg -o card.png -m "meet at noon" -p
 
-    Example: stegokit embed-text photo.jpg -o out.jpg -m "survives JPEG" --method neural
+    Example: stegokit embed-text photo.jpg -o postcard.jpg -m "survives JPEG" --method neural
     """
     from .. import api, reports
 
+    check_neural_options(method.value, ask=passphrase, passphrase_file=passphrase_file,
+                         other=to, bits=bits, stealth=stealth)
+    check_secret_options(passphrase, passphrase_file, to, "--to a recipient")
     refuse_overwriting_inputs(output, cover, message_file, file)
-    payload = _read_message(message, message_file, file)
     check_output(output, force, lossless=method is Method.lsb)
+    payload = _read_message(message, message_file, file, allow_empty)
     secret, recipient = sealing_secrets(passphrase, passphrase_file, to)
     with working("Hiding…"):
         result = api.embed_text(cover, payload, method=method.value, bits=bits, stealth=stealth,
@@ -141,12 +195,12 @@ def embed_text(
     if json_out:
         print_json(reports.embed_report(result, payload, output, removed))
         return
-    what = f"{len(payload.data)} bytes of {payload.kind}"
+    what = f"{plural(len(payload.data), 'byte')} of {payload.kind}"
     lock = "encrypted" if result.encrypted else "not encrypted"
-    how = f"{bits} bit(s) per value" if result.method == "lsb" else "survives JPEG"
+    how = f"{plural(bits, 'bit')} per value" if result.method == "lsb" else "survives JPEG"
     typer.echo(
         f"Hid {what} in {safe(str(output))} ({result.method}, {how}, {lock}): "
-        f"{result.changed:,} values changed, PSNR {format_psnr(result.psnr)}, "
+        f"{plural(result.changed, 'value')} changed, PSNR {format_psnr(result.psnr)}, "
         f"{result.stored_bytes / max(result.capacity, 1):.1%} of capacity."
         f"{removed_metadata(removed)}"
     )
@@ -167,18 +221,31 @@ def extract_text(
 ) -> None:
     """Recover a hidden message or file; the method and bit depth are detected.
 
-    Prints text on stdout. Files are written with -o (never dumped on a terminal).
+    Prints text on stdout. A file payload is written with -o FILE, or to stdout with -o -
+    (never on a terminal).
     With a passphrase or --user, only a message sealed with it is shown: a plain message
     or the neural codec's (which anyone can write) is refused with exit code 4.
     Exit code 3: no hidden message; 4: wrong passphrase or damaged data.
 
-    Example: stegokit extract-text out.png -p
+    Example: stegokit extract-text card.png -p
+
+    Example: stegokit extract-text postcard.jpg
     """
     from .. import api, images, reports
 
+    check_neural_options(method.value, ask=passphrase, passphrase_file=passphrase_file,
+                         other=user)
+    check_secret_options(passphrase, passphrase_file, user, "--user")
+    to_stdout = output is not None and str(output) == "-"
+    if to_stdout and sys.stdout.isatty():
+        raise OutputError("-o - writes the payload's raw bytes to stdout, which is a "
+                          "terminal here: give a file name, or redirect stdout")
+    if to_stdout and json_out:
+        raise typer.BadParameter("-o - and --json both write to stdout: give -o a file name")
+    output = None if to_stdout else output
     refuse_overwriting_inputs(output, stego)
     if output is not None and output.exists() and not force:
-        raise OutputError(f"{output} exists; use --force to overwrite it")
+        raise OutputExistsError(str(output))
     secret, key = opening_secrets(passphrase, passphrase_file, user)
     with working("Looking for a hidden message…"):
         found = api.extract_text(stego, passphrase=secret, private_key=key,
@@ -191,14 +258,15 @@ def extract_text(
     if json_out:
         print_json(reports.extract_report(found, output))
     elif output is not None:
-        typer.echo(f"Wrote {len(payload.data)} bytes ({payload.kind}) to {safe(str(output))}.")
-    elif payload.kind == "text":
-        show_text(payload.text)
-    elif sys.stdout.isatty():
-        name = f" {payload.name}" if payload.name else ""
-        raise OutputError(
-            f"the message is a file{name} ({len(payload.data)} bytes): save it with -o FILE"
-        )
-    else:
+        typer.echo(f"Wrote {plural(len(payload.data), 'byte')} ({payload.kind}) to "
+                   f"{safe(str(output))}.")
+    elif to_stdout:
         sys.stdout.buffer.write(payload.data)
         sys.stdout.buffer.flush()
+    elif payload.kind == "text":
+        show_text(payload.text)
+    else:
+        name = f" {payload.name}" if payload.name else ""
+        raw = "" if sys.stdout.isatty() else ", or write its raw bytes to stdout with -o -"
+        raise OutputError(f"the message is a file{name} ({plural(len(payload.data), 'byte')}): "
+                          f"save it with -o FILE{raw}")

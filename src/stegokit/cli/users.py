@@ -14,10 +14,21 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import InputError, StegokitError
-from .common import JsonOut, console, escape, notice, print_json, read_passphrase, working
+from .common import (
+    JsonOut,
+    ask_secret,
+    check_secret_options,
+    confirm,
+    console,
+    escape,
+    notice,
+    print_json,
+    read_passphrase,
+    working,
+)
 
 if TYPE_CHECKING:
-    from ..keyring import Contact, Keyring, User
+    from ..keyring import Contact, Keyring, SmtpAccount, User
 
 PASSWORD_ENV = "STEGOKIT_PASSWORD"
 NEW_PASSWORD_ENV = "STEGOKIT_NEW_PASSWORD"
@@ -49,7 +60,7 @@ def read_password(prompt: str = "Password", *, confirm: bool = False,
     from_env = os.environ.get(env)
     if from_env:
         return from_env
-    return typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+    return ask_secret(prompt, confirm=confirm, instead=f"set the {env} environment variable")
 
 
 def open_keyring() -> Keyring:
@@ -84,8 +95,7 @@ WEAK_PASSPHRASE = 12
 def sealing_secrets(ask: bool, passphrase_file: Path | None,
                     to: str | None) -> tuple[str | None, bytes | None]:
     """``(passphrase, recipient public key)`` for hiding: at most one of them is set."""
-    if to and (ask or passphrase_file):
-        raise InputError("seal with a passphrase or --to a recipient, not both")
+    check_secret_options(ask, passphrase_file, to, "--to a recipient")
     if to:
         return None, recipient_key(to)
     passphrase = read_passphrase(ask, passphrase_file, confirm=True)
@@ -99,8 +109,7 @@ def sealing_secrets(ask: bool, passphrase_file: Path | None,
 def opening_secrets(ask: bool, passphrase_file: Path | None,
                     user: str | None) -> tuple[str | None, bytes | None]:
     """``(passphrase, private key)`` for extracting: at most one of them is set."""
-    if user and (ask or passphrase_file):
-        raise InputError("open with a passphrase or --user, not both")
+    check_secret_options(ask, passphrase_file, user, "--user")
     if user:
         return None, private_key(user)
     return read_passphrase(ask, passphrase_file, confirm=False), None
@@ -133,11 +142,14 @@ def record_embed(method: str, recipient: str | None, output: Path) -> None:
 def register(
     name: Annotated[str, typer.Option("--name", help="Your name, as contacts will see it.")],
     email: Annotated[str, typer.Option("--email", help="Your e-mail address.")],
+    json_out: JsonOut = False,
 ) -> None:
     """Create a local user with a new key pair, protected by a password.
 
     The password is asked twice at a hidden prompt (or read from STEGOKIT_PASSWORD).
     The first user registered becomes the default one.
+
+    Example: stegokit user register --name Alice --email alice@example.org
     """
     with open_keyring() as keyring:
         keyring.check_new_email(email)
@@ -145,27 +157,39 @@ def register(
         with working("Making keys…"):
             user = keyring.register(name, email, password)
         default = keyring.default_user()
+        row = _user_row(user, default, smtp=False)
+    if json_out:
+        print_json(row)
+        return
     console().print(f"Registered {escape(user.name)} <{escape(user.email)}>.")
-    if default is not None and default.id == user.id:
+    if row["default"]:
         console().print("This user is now the default one.")
     console().print("Your public key, to give to the people who write to you:")
     console().print(f"  {user.key_text}", soft_wrap=True)
 
 
 @user_app.command("login")
-def login(email: Annotated[str, typer.Argument(help="The user's e-mail.")]) -> None:
+def login(email: Annotated[str, typer.Argument(help="The user's e-mail.")],
+          json_out: JsonOut = False) -> None:
     """Check a user's password and make them the default user."""
     with open_keyring() as keyring:
         user = keyring.user(email)
         keyring.login(user.email, read_password(f"Password for {user.email}"))
+        row = _user_row(user, user, keyring.smtp_account(user.email) is not None)
+    if json_out:
+        print_json(row)
+        return
     console().print(f"Logged in as {escape(user.name)} <{escape(user.email)}>.")
 
 
 @user_app.command("logout")
-def logout() -> None:
+def logout(json_out: JsonOut = False) -> None:
     """Forget the default user."""
     with open_keyring() as keyring:
         user = keyring.logout()
+    if json_out:
+        print_json({"user": user.email if user else None})
+        return
     console().print(f"Logged out {escape(user.email)}." if user else "No user was logged in.")
 
 
@@ -191,7 +215,7 @@ def list_users(json_out: JsonOut = False) -> None:
         rows = [_user_row(u, default, keyring.smtp_account(u.email) is not None)
                 for u in keyring.users()]
     if json_out:
-        print_json(rows)
+        print_json({"users": rows})
         return
     if not rows:
         console().print("No users yet: stegokit user register --name NAME --email EMAIL")
@@ -203,7 +227,7 @@ def list_users(json_out: JsonOut = False) -> None:
 
 
 @user_app.command("passwd")
-def passwd(user: UserOption = None) -> None:
+def passwd(user: UserOption = None, json_out: JsonOut = False) -> None:
     """Change a user's password (the private key is re-wrapped; the key pair stays).
 
     The current password comes from STEGOKIT_PASSWORD or a prompt, the new one from
@@ -215,6 +239,9 @@ def passwd(user: UserOption = None) -> None:
         keyring.check_password(who.email, old)
         new = read_password("New password", confirm=True, env=NEW_PASSWORD_ENV)
         keyring.change_password(who.email, old, new)
+    if json_out:
+        print_json({"user": who.email})
+        return
     console().print(f"Password changed for {escape(who.email)}.")
 
 
@@ -222,6 +249,7 @@ def passwd(user: UserOption = None) -> None:
 def remove_user(
     email: Annotated[str, typer.Argument(help="The user's e-mail.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    json_out: JsonOut = False,
 ) -> None:
     """Delete a user, their private key, history and SMTP account.
 
@@ -230,18 +258,24 @@ def remove_user(
     with open_keyring() as keyring:
         user = keyring.user(email)
         if not yes:
-            typer.confirm(f"Delete {user.email} and their private key? Messages sealed to "
-                          "them will no longer open", abort=True)
+            confirm(f"Delete {user.email} and their private key? Messages sealed to them "
+                    "will no longer open", instead=f"add --yes to delete {user.email}")
         keyring.remove_user(user.email)
+    if json_out:
+        print_json({"name": user.name, "email": user.email, "removed": True})
+        return
     console().print(f"Removed {escape(user.email)}.")
 
 
 @user_app.command("export-key")
-def export_key(user: UserOption = None) -> None:
+def export_key(user: UserOption = None, json_out: JsonOut = False) -> None:
     """Print a user's public key as one line, to give to the people who write to you."""
     with open_keyring() as keyring:
         who = keyring.current_user(user)
         keyring.public_key(who)
+    if json_out:
+        print_json({"name": who.name, "email": who.email, "public_key": who.key_text})
+        return
     typer.echo(who.key_text)
 
 
@@ -258,6 +292,7 @@ def smtp_set(
         "--username", help="Log in with this name; the password is asked at a hidden prompt "
         f"(or read from {SMTP_PASSWORD_ENV}).")] = None,
     user: UserOption = None,
+    json_out: JsonOut = False,
 ) -> None:
     """Store the SMTP account a user sends mail with.
 
@@ -276,9 +311,18 @@ def smtp_set(
             password = read_password(f"SMTP password for {username}", env=SMTP_PASSWORD_ENV)
         account = keyring.set_smtp(who.email, host=host, port=port or default_port(security),
                                    security=security, username=username, password=password)
+    if json_out:
+        print_json(_smtp_row(who.email, account))
+        return
     login = f" as {escape(account.username)}" if account.username else ""
     console().print(f"SMTP account for {escape(who.email)}: {escape(account.host)}:{account.port} "
                   f"({account.security}){login}.")
+
+
+def _smtp_row(email: str, account: SmtpAccount) -> dict:
+    return {"user": email, "host": account.host, "port": account.port,
+            "security": account.security, "username": account.username or None,
+            "password_stored": account.sealed_password is not None}
 
 
 @smtp_app.command("show")
@@ -289,9 +333,7 @@ def smtp_show(user: UserOption = None, json_out: JsonOut = False) -> None:
         account = keyring.smtp_account(who.email)
     if account is None:
         raise InputError(f"{who.email} has no SMTP account (stegokit user smtp set)")
-    row = {"user": who.email, "host": account.host, "port": account.port,
-           "security": account.security, "username": account.username,
-           "password_stored": account.sealed_password is not None}
+    row = _smtp_row(who.email, account)
     if json_out:
         print_json(row)
         return
@@ -300,12 +342,15 @@ def smtp_show(user: UserOption = None, json_out: JsonOut = False) -> None:
 
 
 @smtp_app.command("remove")
-def smtp_remove(user: UserOption = None) -> None:
+def smtp_remove(user: UserOption = None, json_out: JsonOut = False) -> None:
     """Forget a user's SMTP account."""
     with open_keyring() as keyring:
         who = keyring.current_user(user)
         if not keyring.remove_smtp(who.email):
             raise InputError(f"{who.email} has no SMTP account")
+    if json_out:
+        print_json({"user": who.email, "removed": True})
+        return
     console().print(f"Removed the SMTP account of {escape(who.email)}.")
 
 
@@ -317,21 +362,29 @@ def add_contact(
     email: Annotated[str, typer.Argument(help="The contact's e-mail.")],
     key: Annotated[str, typer.Argument(
         help="Their public key, as printed by `stegokit user export-key` (stegokit1:...).")],
+    json_out: JsonOut = False,
 ) -> None:
     """Add a contact, so that `--to EMAIL` seals messages to them."""
     with open_keyring() as keyring:
         contact = keyring.add_contact(name, email, key)
+    if json_out:
+        print_json(_contact_row(contact))
+        return
     console().print(f"Added {escape(contact.name)} <{escape(contact.email)}>.")
+
+
+def _contact_row(contact: Contact) -> dict:
+    return {"name": contact.name, "email": contact.email, "public_key": _key_text(contact),
+            "created": contact.created}
 
 
 @contact_app.command("list")
 def list_contacts(json_out: JsonOut = False) -> None:
     """List the contacts."""
     with open_keyring() as keyring:
-        rows = [{"name": c.name, "email": c.email, "public_key": _key_text(c),
-                 "created": c.created} for c in keyring.contacts()]
+        rows = [_contact_row(c) for c in keyring.contacts()]
     if json_out:
-        print_json(rows)
+        print_json({"contacts": rows})
         return
     if not rows:
         console().print("No contacts yet: stegokit contact add NAME EMAIL KEY")
@@ -342,10 +395,14 @@ def list_contacts(json_out: JsonOut = False) -> None:
 
 
 @contact_app.command("remove")
-def remove_contact(email: Annotated[str, typer.Argument(help="The contact's e-mail.")]) -> None:
+def remove_contact(email: Annotated[str, typer.Argument(help="The contact's e-mail.")],
+                   json_out: JsonOut = False) -> None:
     """Remove a contact."""
     with open_keyring() as keyring:
         contact = keyring.remove_contact(email)
+    if json_out:
+        print_json({**_contact_row(contact), "removed": True})
+        return
     console().print(f"Removed {escape(contact.email)}.")
 
 
@@ -356,23 +413,30 @@ def history(user: UserOption = None, json_out: JsonOut = False) -> None:
     """List what a user hid: time, method, recipient, output file and its SHA-256.
 
     Messages are never recorded. Embeds are recorded while a user is logged in.
+
+    Example: stegokit history
     """
     with open_keyring() as keyring:
         who = keyring.current_user(user)
         entries = keyring.history(who)
     rows = [vars(entry) for entry in entries]
     if json_out:
-        print_json(rows)
+        print_json({"user": who.email, "history": rows})
         return
     if not rows:
         notice(f"no history for {who.email}")
         return
+    from rich.console import Console
+    from rich.measure import Measurement
     from rich.table import Table
 
     table = Table(box=None, header_style="bold")
     for column in ("time", "method", "to", "output", "sha256"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, no_wrap=True)
     for row in rows:
         table.add_row(escape(row["time"]), escape(row["method"]), escape(row["recipient"] or "-"),
                       escape(row["output"]), row["sha256"][:12] + "…")
-    console().print(table)
+    # one line per embed, never a time or path cut or folded: as wide as the rows need
+    screen = console()
+    needed = Measurement.get(screen, screen.options.update_width(1 << 16), table).maximum
+    Console(highlight=False, width=max(needed, screen.width)).print(table)
