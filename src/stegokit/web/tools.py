@@ -72,7 +72,10 @@ def _hide(user, form, folder) -> dict:
 
 async def hide(request):
     user = sessions.require_user(request)
-    context = {"title": "Hide", "contacts": await run_in_threadpool(_contacts_for, user)}
+    from ..codecs.neural_ecc import CAPACITY
+
+    context = {"title": "Hide", "contacts": await run_in_threadpool(_contacts_for, user),
+               "neural_bytes": CAPACITY}
     return await form_page(request, "hide.html", context, _hide)
 
 
