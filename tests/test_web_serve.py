@@ -107,7 +107,7 @@ def stop(process: subprocess.Popen) -> str:
 
 
 def test_https_with_a_certificate(certificate, tmp_path):
-    httpx = require("httpx2")
+    httpx = require("httpx")
     require("uvicorn")
     cert, key = certificate
     process, url = start(tmp_path / "home", "--port", "0", "--tls-cert", str(cert),
@@ -127,7 +127,7 @@ def test_https_with_a_certificate(certificate, tmp_path):
 
 
 def test_plain_http_on_loopback_and_a_port_in_use(tmp_path):
-    httpx = require("httpx2")
+    httpx = require("httpx")
     require("uvicorn")
     process, url = start(tmp_path / "home", "--port", "0")
     try:
