@@ -111,6 +111,15 @@ def test_each_hostile_corpus_file_is_a_clean_4xx_leaving_no_file(client, home, n
     assert Inbox.open().arrivals("bob@example.org") == []
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
+                                          "multipart/form-data; boundary=x"])
+def test_what_a_web_page_could_post_unasked_is_refused(client, content_type):
+    response = post_image(client, png_bytes(), **{"content-type": content_type})
+    assert response.status_code == 415
+    assert "application/octet-stream" in response.json()["error"]
+    assert Inbox.open().arrivals("bob@example.org") == []
+
+
 def test_too_large_by_its_declared_length_or_while_streaming(home, monkeypatch):
     client = client_for(monkeypatch, limits="2000,100,100000")
     big = png_bytes(side=64)

@@ -39,6 +39,7 @@ FOLDER_NAME = "inbox"
 INDEX_NAME = "index.db"
 BUSY_TIMEOUT_S = 30.0
 _TEMP_PREFIX = ".incoming-"
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "BMP": "bmp", "TIFF": "tif", "WEBP": "webp",
                "GIF": "gif"}
 #: Longest sender address kept (RFC 5321's path limit); longer ones are refused.
@@ -206,7 +207,7 @@ class Inbox:
     """The inbox folder and its index; every call opens its own connection (thread-safe)."""
 
     def __init__(self, root: Path, limits: Limits | None = None) -> None:
-        self.root = root
+        self.root = root.resolve()
         self.limits = limits or Limits()
         self._index = root / INDEX_NAME
         with self._connection() as db:
@@ -229,9 +230,11 @@ class Inbox:
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
+        if self._index.is_symlink():
+            raise InboxDamaged(f"{self._index}: is a symbolic link; refusing to use it")
         if not self._index.exists():
             try:
-                os.close(os.open(self._index, os.O_WRONLY | os.O_CREAT, 0o600))
+                os.close(os.open(self._index, os.O_WRONLY | os.O_CREAT | _NO_FOLLOW, 0o600))
             except OSError as exc:
                 raise self._damaged(exc.strerror) from None
         try:
@@ -316,7 +319,7 @@ class Inbox:
                                                 file)) or not isinstance(size, int):
             raise self._damaged(f"a row of wrong types ({arrival_id!r})")
         path = (self.root / file).resolve()
-        if path.parent.parent != self.root.resolve():
+        if path.parent.parent != self.root:
             raise self._damaged(f"the arrival {arrival_id} points outside the inbox")
         return Arrival(arrival_id, recipient, sender, received, size, sha256, fmt, path)
 

@@ -84,18 +84,18 @@ def _targets(arrivals: list[Arrival], folder: Path, force: bool) -> list[Path]:
     return targets
 
 
-def _write_all(arrivals: list[Arrival], folder: Path, force: bool) -> list[Path]:
+def _write_all(store: Inbox | None, arrivals: list[Arrival], folder: Path,
+               force: bool) -> list[Path]:
+    """Write each arrival's bytes (their SHA-256 checked) into ``folder``, made if missing."""
     from .. import images
-    from ..inbox import Inbox
 
     targets = _targets(arrivals, folder, force)
-    if not arrivals:
+    if store is None or not arrivals:
         return []
     try:
         folder.mkdir(exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{folder}: cannot create the folder ({exc.strerror})") from None
-    store = Inbox.open_existing()
     for arrival, target in zip(arrivals, targets, strict=True):
         images.write_atomic(target, store.read(arrival), force=force)
     return targets
@@ -143,7 +143,7 @@ def inbox(
         _remove(store, who.email, remove)
         return
     arrivals = store.arrivals(who.email) if store else []
-    written = _write_all(arrivals, output, force) if output is not None else []
+    written = _write_all(store, arrivals, output, force) if output is not None else []
     if json_out:
         rows = [arrival.as_dict() for arrival in arrivals]
         for row, path in zip(rows, written, strict=False):

@@ -2,12 +2,15 @@
 
 ``POST /exchange/v1/send?to=EMAIL[&from=EMAIL]`` (protocol in docs/exchange.md) takes one
 image for a user of this server's keyring. In order: the client's rate limit (429), the
-recipient (400 without one, 404 if no such user), the declared size (413), then the body,
+recipient (400 without one, 404 if no such user), the declared type (415) and size (413),
+then the body,
 streamed into the inbox (:mod:`stegokit.inbox`) with its size bounded (413) and its format
 checked by content without decoding (415); a malformed sender is 400, a full inbox 507.
 Every answer is JSON; an error is ``{"error": "..."}`` in the CLI's words. The endpoint
-reads no cookie and changes no session, so it takes no CSRF token; the rate limit bounds
-what one client address can store or probe.
+reads no cookie and changes no session, so it takes no CSRF token; it takes only bodies
+declared ``application/octet-stream`` or ``image/*``, which a page of another site cannot
+make a browser send unasked (415 otherwise). The rate limit bounds what one client address
+can store or probe.
 
 The Inbox page (``/inbox``) lists what arrived for the signed-in user; each image opens with
 the user's key in one click (a POST with the CSRF token), downloads byte for byte, or is
@@ -74,6 +77,13 @@ def _error(status: int, message: str, headers: dict | None = None) -> JSONRespon
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+def _binary(content_type: str) -> bool:
+    """Whether a body is declared as bytes or an image: types a web page cannot send to
+    another site without the browser asking first (CORS), which this server never allows."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind == "application/octet-stream" or kind.startswith("image/")
+
+
 def _recipient(address: str) -> str | None:
     """The keyring's spelling of a local user's address, or None if there is no such user."""
     from ..keyring import Keyring
@@ -113,6 +123,9 @@ class Exchange:
         if recipient is None:
             return _error(404, f"no user {to} on this server: check the address with its "
                           "owner")
+        if not _binary(request.headers.get("content-type", "")):
+            return _error(415, "send the image as application/octet-stream (the image's "
+                          "bytes as the request's body)")
         limit = self.settings.limits.max_image_bytes
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
