@@ -15,6 +15,7 @@ from conftest import require
 from exchange_support import png_bytes
 from keyring_support import isolate, register, run, write_cover
 
+from stegokit.errors import InputError
 from stegokit.inbox import Inbox
 
 require("httpx")
@@ -287,3 +288,11 @@ def test_deleting_an_image(client, sealed_to_bob):
     assert response.status_code == 200
     assert mine["id"] not in response.text
     assert Inbox.open().arrivals("bob@example.org") == []
+
+
+@pytest.mark.parametrize(("name", "value"), [("STEGOKIT_INBOX_LIMITS", "50M,10"),
+                                             ("STEGOKIT_EXCHANGE_RATE", "many")])
+def test_malformed_limits_stop_the_app_with_one_message(home, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(InputError, match="STEGOKIT_INBOX_LIMITS is 'max_image_bytes"):
+        create_app()
