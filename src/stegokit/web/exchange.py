@@ -62,12 +62,16 @@ class ExchangeSettings:
         limits, rate = os.environ.get(LIMITS_ENV), os.environ.get(RATE_ENV)
         try:
             if limits:
-                settings = cls(Limits(*(int(v) for v in limits.split(","))),
-                               settings.uploads_per_window, settings.window_s)
+                sizes = [int(v) for v in limits.split(",")]
+                if len(sizes) != 3 or min(sizes) < 1:
+                    raise ValueError(limits)
+                settings = cls(Limits(*sizes), settings.uploads_per_window, settings.window_s)
             if rate:
                 uploads, seconds = rate.split(",")
                 settings = cls(settings.limits, int(uploads), float(seconds))
-        except (TypeError, ValueError):
+                if settings.uploads_per_window < 1 or not settings.window_s > 0:
+                    raise ValueError(rate)
+        except ValueError:
             raise InputError(f"{LIMITS_ENV} is 'max_image_bytes,max_files,max_total_bytes' "
                              f"and {RATE_ENV} is 'uploads,seconds'") from None
         return settings
