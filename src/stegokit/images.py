@@ -206,7 +206,10 @@ def inspect(path: str | os.PathLike, name: str | None = None) -> FileHeader:
         header = FileHeader(image.format, image.width, image.height, image.mode)
         if header.width < 1 or header.height < 1:
             raise InputError(f"{name}: the image is empty")
-        _check_mode(header.mode)
+        try:
+            _check_mode(header.mode)
+        except InputError as exc:
+            raise InputError(f"{name}: {exc}") from None
         if header.format == "PNG":
             image.verify()  # chunk structure and CRCs only; the pixel data stays compressed
         scan_start = image.tile[0][2] if header.format == "JPEG" and image.tile else None
