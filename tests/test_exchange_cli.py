@@ -62,14 +62,16 @@ def test_inbox_writes_each_image_byte_for_byte_and_never_overwrites(home, tmp_pa
         assert row["written"] == str(written)
         assert written.read_bytes() == data
         assert hashlib.sha256(written.read_bytes()).hexdigest() == row["sha256"]
-    (out / arrivals[0].file_name).write_bytes(b"edited by the user")
+    (out / arrivals[0].file_name).unlink()
+    (out / arrivals[1].file_name).write_bytes(b"edited by the user")
     again = run("inbox", "--user", "bob@example.org", "-o", str(out))
     assert again.exit_code == 1
     assert "exists; use --force" in one_error_line(again)
-    assert (out / arrivals[0].file_name).read_bytes() == b"edited by the user"
+    assert (out / arrivals[1].file_name).read_bytes() == b"edited by the user"
+    assert not (out / arrivals[0].file_name).exists()  # checked before anything is written
     forced = run("inbox", "--user", "bob@example.org", "-o", str(out), "--force")
     assert forced.exit_code == 0, forced.output
-    assert (out / arrivals[0].file_name).read_bytes() == sent[0]
+    assert [(out / a.file_name).read_bytes() for a in arrivals] == sent
     assert sorted(p.name for p in out.iterdir()) == sorted(a.file_name for a in arrivals)
 
 
