@@ -15,7 +15,7 @@ from typer.core import TyperGroup
 
 from .. import __version__
 from ..errors import StegokitError
-from . import analyze, batch, capacity, demo, exchange, image, text
+from . import analyze, batch, capacity, demo, exchange, image, serve, text
 from .common import ExitStatus, error_line
 from .mail import app as mail_app
 from .users import app as history_app
@@ -89,6 +89,7 @@ app.add_typer(history_app)
 app.add_typer(mail_app)
 app.add_typer(exchange.app)
 app.add_typer(batch.app)
+app.add_typer(serve.app)
 
 
 def _terminate(signum, frame) -> None:
