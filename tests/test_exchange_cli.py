@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
+import threading
+import time
 
 import pytest
 from exchange_support import free_port, png_bytes
@@ -155,3 +158,36 @@ def test_send_bad_addresses_and_files(home, stego, tmp_path):
     tls = run("send", str(stego), "--server", server.replace("http", "https"), "--to",
               "b@x.org", "--cafile", str(cafile))
     assert "cannot load the CA file" in one_error_line(tls)
+
+
+def test_an_answer_sent_before_the_whole_upload_is_still_reported(home, tmp_path):
+    """A server may refuse a large upload from its headers alone, answer and close while
+    the body is still being sent: the client reads that answer instead of a broken pipe."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    body = b'{"error": "the image is larger than this inbox accepts (1,000 bytes)"}'
+
+    def answer_early() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            received = b""
+            while b"\r\n\r\n" not in received:
+                received += connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\n"
+                               b"Content-Type: application/json\r\n"
+                               b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            connection.shutdown(socket.SHUT_WR)
+            time.sleep(0.5)
+
+    server = threading.Thread(target=answer_early)
+    server.start()
+    large = tmp_path / "large.png"
+    large.write_bytes(png_bytes() + bytes(32 << 20))
+    try:
+        result = run("send", str(large), "--server",
+                     f"http://127.0.0.1:{listener.getsockname()[1]}", "--to", "bob@example.org")
+    finally:
+        server.join()
+        listener.close()
+    assert result.exit_code == 1
+    assert "refused the image (413): the image is larger than this inbox accepts" in \
+        one_error_line(result)

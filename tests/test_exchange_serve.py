@@ -156,7 +156,7 @@ def test_refusals_from_a_real_server(people, servers, tmp_path):
                   "bob@example.org", *cafile)
     assert "refused the image (415)" in error_line(refused)
     huge = tmp_path / "huge.png"
-    huge.write_bytes(png_bytes() + bytes(LIMIT))
+    huge.write_bytes(png_bytes() + bytes(8 * LIMIT))
     too_large = cli(alice_home, "send", str(huge), "--server", bob_url, "--to",
                     "bob@example.org", *cafile)
     assert "refused the image (413): the image is larger than this inbox accepts" in \
