@@ -7,6 +7,7 @@ import datetime
 import io
 import ipaddress
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -69,31 +70,36 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
 class ServeProcess:
     """``stegokit serve`` on the loopback interface in a subprocess; use as a context manager.
 
+    It listens on a free port it picks itself (``--port 0``), read from the line it prints.
     Leaving the context stops it: SIGTERM, then SIGKILL after a few seconds.
     """
 
     def __init__(self, env: dict[str, str], log: Path, *extra: str) -> None:
-        self.port = free_port()
-        self.tls = "--tls-cert" in extra
-        self.url = f"{'https' if self.tls else 'http'}://{LOOPBACK}:{self.port}"
+        self.url = ""
         self._log = log
         self._handle = open(log, "wb")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "stegokit", "serve", "--host", LOOPBACK, "--port",
-             str(self.port), *extra],
+            [sys.executable, "-m", "stegokit", "serve", "--host", LOOPBACK, "--port", "0",
+             *extra],
             env=env, stdout=self._handle, stderr=subprocess.STDOUT,
             start_new_session=True)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
+        """Wait for the line naming the URL, then for a connection to succeed."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"stegokit serve exited: {self._log.read_text()}")
-            try:
-                with socket.create_connection((LOOPBACK, self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.1)
+            found = re.search(r"stegokit serving on (\S+?)/? ", self._log.read_text())
+            if found:
+                self.url = found.group(1)
+                port = int(self.url.rsplit(":", 1)[1])
+                try:
+                    with socket.create_connection((LOOPBACK, port), timeout=0.5):
+                        return
+                except OSError:
+                    pass
+            time.sleep(0.1)
         raise AssertionError(f"stegokit serve did not start: {self._log.read_text()}")
 
     def stop(self) -> None:
