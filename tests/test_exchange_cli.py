@@ -115,6 +115,9 @@ def test_inbox_remove(home):
     assert refused.exit_code == 1
     assert f"no image {other.id} in the inbox of bob@example.org" in one_error_line(refused)
     assert other.path.exists()
+    mixed = run("inbox", "--user", "bob@example.org", "--remove", kept.id, "-o", "out")
+    assert "give it without -o or --json" in one_error_line(mixed)
+    assert store.arrivals("bob@example.org") == [kept]
 
 
 @pytest.fixture

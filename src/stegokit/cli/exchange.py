@@ -116,7 +116,7 @@ def _remove(store: Inbox | None, recipient: str, ids: list[str]) -> None:
 def inbox(
     user: UserOption = None,
     output: Annotated[Path | None, typer.Option(
-        "-o", "--output-dir", metavar="DIR", file_okay=False,
+        "-o", "--output", metavar="DIR", file_okay=False,
         help="Write each image into this folder, byte for byte, as ID.EXT.")] = None,
     force: Force = False,
     remove: Annotated[list[str] | None, typer.Option(
@@ -138,6 +138,8 @@ def inbox(
         raise InputError("no local users yet: stegokit user register --name NAME --email EMAIL")
     with keyring:
         who = keyring.current_user(user)
+    if remove and (output is not None or json_out):
+        raise InputError("--remove deletes images: give it without -o or --json")
     store = Inbox.open_existing()
     if remove:
         _remove(store, who.email, remove)
