@@ -178,6 +178,15 @@ def test_a_full_inbox_is_507(home, monkeypatch):
     assert post_image(client, png_bytes(6), to="carol@example.org").status_code == 201
 
 
+def test_a_damaged_inbox_is_a_500_that_names_no_path(client, home):
+    (home / "inbox").mkdir()
+    (home / "inbox" / "index.db").write_bytes(b"not a database" * 100)
+    response = post_image(client, png_bytes())
+    assert response.status_code == 500
+    assert response.json() == {"error": "this server cannot store images now: tell its owner"}
+    assert stray_files(home) == []
+
+
 def test_the_endpoint_takes_only_post(client):
     assert client.get(SEND, params={"to": "bob@example.org"}).status_code == 405
 

@@ -23,6 +23,8 @@ Limits come from the environment, read when the app is made: ``STEGOKIT_INBOX_LI
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 from dataclasses import dataclass, field
 
@@ -39,6 +41,8 @@ from .ratelimit import AttemptLimiter
 from .refusals import Refused
 from .render import error_page, message_of, page, status_of
 from .uploads import read_form
+
+log = logging.getLogger("stegokit.web")
 
 LIMITS_ENV = "STEGOKIT_INBOX_LIMITS"
 RATE_ENV = "STEGOKIT_EXCHANGE_RATE"
@@ -117,9 +121,25 @@ class Exchange:
         client = f"upload:{request.client.host if request.client else '?'}"
         wait = self.uploads.wait_s([client])
         if wait:
-            return _error(429, f"too many uploads from this address; try again in "
-                          f"{wait:.0f} s", {"Retry-After": str(max(int(wait + 0.999), 1))})
+            seconds = max(math.ceil(wait), 1)
+            return _error(429, f"too many uploads from this address; try again in {seconds} s",
+                          {"Retry-After": str(seconds)})
         self.uploads.fail([client])
+        try:
+            return await self._receive(request)
+        except TooLarge as exc:
+            return _error(413, str(exc))
+        except NotAnImage as exc:
+            return _error(415, str(exc))
+        except InboxFull as exc:
+            return _error(507, str(exc))
+        except InputError as exc:  # the sender's address
+            return _error(400, str(exc))
+        except StegokitError as exc:  # a damaged keyring or inbox: not the sender's business
+            log.error("the exchange cannot store an image: %s", exc)
+            return _error(500, "this server cannot store images now: tell its owner")
+
+    async def _receive(self, request: Request) -> JSONResponse:
         to = request.query_params.get("to", "").strip()
         if not to:
             return _error(400, "say who the image is for: ?to=EMAIL")
@@ -135,18 +155,7 @@ class Exchange:
         if declared.isdigit() and int(declared) > limit:
             return _error(413, f"the image is larger than this inbox accepts ({limit:,} "
                           "bytes)")
-        try:
-            arrival = await self._store(request, recipient)
-        except TooLarge as exc:
-            return _error(413, str(exc))
-        except NotAnImage as exc:
-            return _error(415, str(exc))
-        except InboxFull as exc:
-            return _error(507, str(exc))
-        except InputError as exc:  # the sender's address
-            return _error(400, str(exc))
-        except StegokitError as exc:
-            return _error(500, str(exc))
+        arrival = await self._store(request, recipient)
         return JSONResponse(arrival.as_dict(), status_code=201)
 
     async def _store(self, request: Request, recipient: str) -> Arrival:
