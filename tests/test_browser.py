@@ -138,8 +138,8 @@ def test_register_hide_download_reveal_in_a_real_browser(browser_page, tmp_path)
     assert page.url == url + "hide"
 
     drop_file(page, "label[data-drop]:has(#cover)", cover, "image/jpeg")
-    page.wait_for_function(
-        "document.querySelector('#capacity').textContent.includes('LSB holds')")
+    # (wait_for_function would need 'unsafe-eval', which the page's CSP forbids)
+    page.locator("#capacity", has_text="LSB holds").wait_for()
     page.wait_for_selector("label[data-drop]:has(#cover) img.preview", state="visible")
     page.fill("#message", MESSAGE)
     page.check("input[name=lock][value=passphrase]")

@@ -125,7 +125,9 @@ def test_session_cookie_flags_and_rotation():
     before = client.cookies["stegokit_session"]
     answer = register(client)
     after = client.cookies["stegokit_session"]
-    assert "set-cookie" in answer.headers and after != before  # no session fixation
+    assert "set-cookie" in answer.headers and after != before
+    client.cookies.set("stegokit_session", before)  # no session fixation:
+    assert client.get("/hide").status_code == 303  # the id from before is not signed in
     secure = web_client(secure_cookies=True).get("/signin").headers["set-cookie"]
     assert "; Secure" in secure
 

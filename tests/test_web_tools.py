@@ -234,6 +234,47 @@ def test_a_request_over_the_size_limit_is_refused(private_home):
     assert temp_files(private_home) == []
 
 
+def test_a_streamed_body_is_cut_off_at_the_limit(private_home):
+    """Without a Content-Length (chunked), the body is counted as it arrives."""
+    client = web_client(max_upload_bytes=20_000)
+    register(client)
+
+    def chunks():
+        for _ in range(100):
+            yield b"x" * 1000
+
+    page = client.post("/hide", content=chunks(),
+                       headers={"content-type": "multipart/form-data; boundary=b"})
+    assert page.status_code == 413
+    assert temp_files(private_home) == []
+
+
+def test_a_declared_size_over_the_limit_is_refused_before_reading(private_home):
+    """A Content-Length over the limit is answered 413 without reading the body."""
+    import asyncio
+
+    client = web_client(max_upload_bytes=20_000)
+    register(client)
+    sent = []
+
+    async def receive():
+        raise AssertionError("the body was read")
+
+    async def send(message):
+        sent.append(message)
+
+    cookie = f"stegokit_session={client.cookies['stegokit_session']}".encode()
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": "/hide", "raw_path": b"/hide",
+             "query_string": b"", "root_path": "", "client": ("127.0.0.1", 5000),
+             "server": ("testserver", 80),
+             "headers": [(b"host", b"testserver"), (b"cookie", cookie),
+                         (b"content-type", b"multipart/form-data; boundary=b"),
+                         (b"content-length", b"999999999")]}
+    asyncio.run(client.app(scope, receive, send))
+    assert sent[0]["status"] == 413
+
+
 def test_reveal_of_a_clean_image_says_no_hidden_message(client, cover):
     page = reveal(client, cover)
     assert page.status_code == 422

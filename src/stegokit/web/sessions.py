@@ -78,7 +78,8 @@ class SignedIn:
     files: OrderedDict[str, KeptFile] = field(default_factory=OrderedDict, repr=False)
 
     def keep(self, data: bytes, media_type: str, filename: str) -> str:
-        """Hold a result for download; returns its URL (``/files/TOKEN``).
+        """Hold a result for download; returns its URL (``/files/TOKEN``). ``filename`` must
+        already be safe (:func:`stegokit.web.uploads.safe_filename`).
 
         Only the :data:`KEPT_FILES` newest are kept; they go with the session.
         """

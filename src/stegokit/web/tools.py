@@ -72,7 +72,10 @@ def _hide(user, form, folder) -> dict:
 
 async def hide(request):
     user = sessions.require_user(request)
-    context = {"title": "Hide", "contacts": await run_in_threadpool(_contacts_for, user)}
+    from ..codecs.neural_ecc import CAPACITY
+
+    context = {"title": "Hide", "contacts": await run_in_threadpool(_contacts_for, user),
+               "neural_bytes": CAPACITY}
     return await form_page(request, "hide.html", context, _hide)
 
 
@@ -214,7 +217,7 @@ async def kept_file(request):
     kept = user.files.get(request.path_params["token"])
     if kept is None:
         raise Refused(404, "this result is no longer kept: run the action again")
-    name = safe_filename(kept.filename, "download")
+    name = kept.filename  # made safe when kept (uploads.safe_filename)
     how = "attachment" if request.query_params.get("download") else "inline"
     ascii_name = name.encode("ascii", "replace").decode("ascii").replace("?", "_")
     headers = {
