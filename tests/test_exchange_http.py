@@ -241,6 +241,22 @@ def test_the_inbox_lists_opens_and_downloads_the_users_images(client, sealed_to_
     assert f'filename="{mine["file_name"]}"' in download.headers["content-disposition"]
 
 
+def test_a_hidden_file_opens_as_a_download_with_a_safe_name(client, home, tmp_path):
+    hidden = tmp_path / "plan<1>.pdf"
+    hidden.write_bytes(b"%PDF-1.7 the plan\n" * 20)
+    cover, stego = write_cover(tmp_path / "cover.png"), tmp_path / "for-bob.png"
+    assert run("embed-text", str(cover), "-o", str(stego), "--file", str(hidden), "--to",
+               "bob@example.org").exit_code == 0
+    mine = post_image(client, stego.read_bytes()).json()
+    sign_in(client, "bob@example.org", "bob pw")
+    token = csrf_of(client.get("/inbox").text)
+    opened = client.post(f"/inbox/{mine['id']}/open", data={"csrf_token": token})
+    assert opened.status_code == 200
+    link = re.search(r'id="download" href="([^"]+)" download="([^"]+)"', opened.text)
+    assert link.group(2) == "plan_1_.pdf"
+    assert client.get(link.group(1)).content == hidden.read_bytes()
+
+
 def test_another_users_images_are_refused(client, sealed_to_bob):
     theirs = post_image(client, sealed_to_bob).json()  # bob's, seen by carol
     sign_in(client, "carol@example.org", "carol pw")
