@@ -161,6 +161,9 @@ def test_refusals_from_a_real_server(people, servers, tmp_path):
                     "bob@example.org", *cafile)
     assert "refused the image (413): the image is larger than this inbox accepts" in \
         error_line(too_large)
+    with pytest.raises(exchange.Refused) as refusal:  # the library says which status
+        exchange.send(huge, bob_url, "bob@example.org", cafile=servers["cert"])
+    assert refusal.value.status == 413
     assert json.loads(ok(cli(people["bob"], "inbox", "--json"))) == []
 
 

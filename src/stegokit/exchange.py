@@ -80,7 +80,7 @@ def _origin(server: str) -> tuple[str, str, int, str]:
     return parts.scheme, parts.hostname, port, parts.path.rstrip("/")
 
 
-def tls_context(cafile: Path | None) -> ssl.SSLContext:
+def _tls_context(cafile: Path | None) -> ssl.SSLContext:
     """Certificates verified, host names checked; ``cafile`` trusted besides the system's."""
     import ssl
 
@@ -99,7 +99,7 @@ def _connection(scheme: str, host: str, port: int, timeout: float,
 
     if scheme == "https":
         return http.client.HTTPSConnection(host, port, timeout=timeout,
-                                           context=tls_context(cafile))
+                                           context=_tls_context(cafile))
     if cafile is not None:
         raise InputError("--cafile is for https:// servers; this one is http://")
     return http.client.HTTPConnection(host, port, timeout=timeout)

@@ -118,7 +118,7 @@ def recipient_folder(recipient: str) -> str:
     return hashlib.sha256(recipient.encode("utf-8")).hexdigest()[:24]
 
 
-def check_sender(sender: str | None) -> str | None:
+def _check_sender(sender: str | None) -> str | None:
     """The sender's address, trimmed, or None; :class:`InputError` if it is no address."""
     if sender is None or not sender.strip():
         return None
@@ -272,7 +272,7 @@ class Inbox:
     @contextmanager
     def receiving(self, recipient: str, sender: str | None) -> Iterator[Upload]:
         """An :class:`Upload` for ``recipient`` (the address as the keyring stores it)."""
-        upload = Upload(self, recipient, check_sender(sender))
+        upload = Upload(self, recipient, _check_sender(sender))
         try:
             yield upload
         finally:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import InputError, OutputError
+from ..exchange import DEFAULT_TIMEOUT_S
 from .common import Force, JsonOut, console, escape, print_json, safe, working
 from .users import UserOption
 
@@ -46,7 +47,7 @@ def send(
         "--cafile", exists=True, dir_okay=False,
         help="Also trust this certificate (PEM): a server with a self-signed one.")] = None,
     timeout: Annotated[float, typer.Option(
-        "--timeout", min=0.1, help="Seconds to wait for the server.")] = 60.0,
+        "--timeout", min=0.1, help="Seconds to wait for the server.")] = DEFAULT_TIMEOUT_S,
     json_out: JsonOut = False,
 ) -> None:
     """Deliver a stego image to a user's inbox on another stegokit server.
