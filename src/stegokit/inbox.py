@@ -9,7 +9,8 @@ Layout, under the user data folder (:mod:`stegokit.userdir`), folders 0700 and f
         .incoming-*.tmp        an upload being received (gone when it ends, either way)
 
 Each image is stored byte for byte as it arrived, with its SHA-256, its size, the time it
-arrived (UTC) and the sender's address as the sender gave it (nothing checks it). Nothing is
+arrived (UTC) and the sender's address as the sender gave it (it must look like an address;
+nothing proves it is theirs). Nothing is
 decoded: :func:`stegokit.images.inspect` checks the format from the header and structure.
 
 An upload streams into a temporary file in the recipient's folder while its SHA-256 is
