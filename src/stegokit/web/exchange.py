@@ -3,9 +3,9 @@
 ``POST /exchange/v1/send?to=EMAIL[&from=EMAIL]`` (protocol in docs/exchange.md) takes one
 image for a user of this server's keyring. In order: the client's rate limit (429), the
 recipient (400 without one, 404 if no such user), the declared type (415) and size (413),
-then the body,
-streamed into the inbox (:mod:`stegokit.inbox`) with its size bounded (413) and its format
-checked by content without decoding (415); a malformed sender is 400, a full inbox 507.
+then the body, streamed into the inbox (:mod:`stegokit.inbox`) with its size bounded (413)
+and its format checked by content without decoding (415); a malformed sender is 400, a full
+inbox 507, a damaged keyring or inbox 500 (the details go to the server's log only).
 Every answer is JSON; an error is ``{"error": "..."}`` in the CLI's words. The endpoint
 reads no cookie and changes no session, so it takes no CSRF token; it takes only bodies
 declared ``application/octet-stream`` or ``image/*``, which a page of another site cannot
