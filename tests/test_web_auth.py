@@ -28,6 +28,12 @@ class Clock:
         return self.now
 
 
+def use_cookie(client, value: str) -> None:
+    """Replace the client's session cookie (only one is then sent)."""
+    client.cookies.clear()
+    client.cookies.set("stegokit_session", value)
+
+
 def sign_in(client, email="alice@example.org", password=PASSWORD, next_path=""):
     return client.post("/signin", data={"csrf_token": token(client), "email": email,
                                         "password": password, "next": next_path})
@@ -126,7 +132,7 @@ def test_session_cookie_flags_and_rotation():
     answer = register(client)
     after = client.cookies["stegokit_session"]
     assert "set-cookie" in answer.headers and after != before
-    client.cookies.set("stegokit_session", before)  # no session fixation:
+    use_cookie(client, before)  # no session fixation:
     assert client.get("/hide").status_code == 303  # the id from before is not signed in
     secure = web_client(secure_cookies=True).get("/signin").headers["set-cookie"]
     assert "; Secure" in secure
@@ -137,11 +143,11 @@ def test_a_forged_or_altered_cookie_is_ignored():
     register(client)
     value = client.cookies["stegokit_session"]
     session_id, expires, mac = value.split(".")
-    client.cookies.set("stegokit_session", f"{session_id}.{int(expires) + 9999}.{mac}")
+    use_cookie(client, f"{session_id}.{int(expires) + 9999}.{mac}")
     assert client.get("/hide").status_code == 303
-    client.cookies.set("stegokit_session", value)
+    use_cookie(client, value)
     assert client.get("/hide").status_code == 200
-    client.cookies.set("stegokit_session", "garbage")
+    use_cookie(client, "garbage")
     assert client.get("/hide").status_code == 303
 
 
@@ -167,7 +173,7 @@ def test_sign_out_forgets_the_session_on_the_server():
     register(client)
     stolen = client.cookies["stegokit_session"]
     client.post("/signout", data={"csrf_token": token(client, "/hide")})
-    client.cookies.set("stegokit_session", stolen)
+    use_cookie(client, stolen)
     assert client.get("/hide").status_code == 303
 
 
@@ -236,7 +242,7 @@ def test_passwords_are_never_logged(caplog):
     assert "hunter2" not in caplog.text and "secret guess" not in caplog.text
 
 
-def test_security_headers_and_no_stack_traces():
+def test_security_headers_and_no_stack_traces(caplog):
     from starlette.routing import Route
     from starlette.testclient import TestClient
 
@@ -252,7 +258,20 @@ def test_security_headers_and_no_stack_traces():
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["x-content-type-options"] == "nosniff"
     answer = client.get("/broken")
-    assert answer.status_code == 500
+    assert answer.status_code == 500 and answer.headers["x-frame-options"] == "DENY"
     assert "secret detail" not in answer.text and "Traceback" not in answer.text
+    assert "RuntimeError" in caplog.text and "secret detail" not in caplog.text
     missing = client.get("/no-such-page")
     assert missing.status_code == 404 and "no such page" in missing.text
+
+
+def test_home_and_the_shipped_assets():
+    client = web_client()
+    assert client.get("/").headers["location"] == "/signin"
+    page = client.get("/signin")
+    head = page.text.split("<body>")[0]
+    assert '<script src="/static/app.js"' in head and "://" not in head  # no CDN
+    assert client.get("/static/app.js").headers["content-type"].startswith("text/javascript")
+    assert client.get("/static/style.css").status_code == 200
+    register(client)
+    assert client.get("/").headers["location"] == "/hide"

@@ -19,7 +19,7 @@ _ERROR = re.compile(r'<p class="error" role="alert" id="error">(.*?)</p>', re.S)
 def web_client(**options):
     """A test client over a new app (``options`` go to ``create_app``)."""
     require("starlette")
-    require("httpx")
+    require("httpx2")
     from starlette.testclient import TestClient
 
     from stegokit.web.app import create_app

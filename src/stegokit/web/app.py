@@ -61,6 +61,36 @@ class _SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class _InternalErrors:
+    """ASGI middleware: an unexpected exception becomes a plain 500 page, and the log gets
+    its type only (its text or a traceback could quote what was submitted)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            log.error("internal error on %s %s: %s", scope.get("method"), scope.get("path"),
+                      type(exc).__name__)
+            if started:
+                return
+            response = Response("stegokit: internal error (see the server's log)",
+                                status_code=500, media_type="text/plain")
+            await response(scope, receive, send)
+
+
 async def _home(request):
     target = "/hide" if sessions.signed_in(request) else "/signin"
     return RedirectResponse(target, status_code=303)
@@ -89,14 +119,6 @@ async def _http_error(request, exc: HTTPException):
     if exc.status_code == 405:
         return error_page(request, "this page does not take that method", 405)
     return error_page(request, str(exc.detail), exc.status_code)
-
-
-async def _internal_error(request, exc: Exception):
-    # The exception's type only: its text could quote what was submitted.
-    log.error("internal error on %s %s: %s", request.method, request.url.path,
-              type(exc).__name__)
-    return Response("stegokit: internal error (see the server's log)", status_code=500,
-                    media_type="text/plain")
 
 
 def create_app(*, secret: bytes | None = None, secure_cookies: bool = False,
@@ -143,15 +165,15 @@ def create_app(*, secret: bytes | None = None, secure_cookies: bool = False,
     # ---- end of EXTRA ROUTES
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(_SecurityHeaders), Middleware(sessions.SessionMiddleware,
-                                                             store=store)],
+        middleware=[Middleware(_SecurityHeaders),
+                    Middleware(sessions.SessionMiddleware, store=store),
+                    Middleware(_InternalErrors)],
         exception_handlers={
             sessions.SignInRequired: _sign_in_required,
             sessions.CsrfRefused: _csrf_refused,
             Refused: _refused,
             StegokitError: _library_error,
             HTTPException: _http_error,
-            Exception: _internal_error,
         },
     )
     uploads.sweep()
