@@ -18,7 +18,7 @@ from keyring_support import isolate, register, run, write_cover
 from stegokit.errors import InputError
 from stegokit.inbox import Inbox
 
-require("httpx")
+require("httpx2")
 TestClient = require("starlette.testclient").TestClient
 create_app = require("stegokit.web.app").create_app
 
