@@ -82,20 +82,26 @@ def max_pixels() -> int:
         raise InputError("STEGOKIT_MAX_PIXELS must be a whole number") from None
 
 
+def _check_mode(mode: str) -> None:
+    """Refuse the modes stegokit cannot read as 8-bit channels."""
+    if mode in _KEPT_MODES or mode == "P" or mode in _CONVERSIONS:
+        return
+    if mode in ("I", "F") or mode.startswith("I;"):
+        raise InputError(
+            f"{mode} images (16-bit or floating point) are not supported: "
+            "convert the image to 8 bits per channel first"
+        )
+    raise InputError(f"images of mode {mode} are not supported")
+
+
 def _normalize(image: Image.Image) -> tuple[Image.Image, list[str]]:
     notices = []
     if image.mode in _KEPT_MODES:
         return image, notices
-    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F") or image.mode.startswith("I;"):
-        raise InputError(
-            f"{image.mode} images (16-bit or floating point) are not supported: "
-            "convert the image to 8 bits per channel first"
-        )
+    _check_mode(image.mode)
     target = _CONVERSIONS.get(image.mode)
     if image.mode == "P" and (image.info.get("transparency") is not None):
         target = "RGBA"
-    if target is None:
-        raise InputError(f"images of mode {image.mode} are not supported")
     notices.append(f"converted the {image.mode} image to {target}")
     return image.convert(target), notices
 
@@ -168,6 +174,60 @@ def dimensions(path: str | os.PathLike) -> tuple[int, int, int]:
     name = os.fspath(path)
     with _reading(name), Image.open(name) as image:
         return image.height, image.width, len(image.getbands())
+
+
+@dataclass(frozen=True)
+class FileHeader:
+    """What :func:`inspect` tells of an image file without decoding its pixels."""
+
+    format: str
+    width: int
+    height: int
+    mode: str
+
+
+#: How far :func:`inspect` reads at a time when it looks for a JPEG's end marker.
+_SCAN_BLOCK = 1 << 20
+
+
+def inspect(path: str | os.PathLike, name: str | None = None) -> FileHeader:
+    """Check that a file is an image stegokit reads, without decoding a single pixel.
+
+    The rules of :func:`load` that a header can answer: one of :data:`READ_FORMATS`,
+    recognised by content; at least one pixel and at most :func:`max_pixels`; 8 bits per
+    channel. Beyond the header, a truncated file is refused where that needs no decoding: a
+    PNG's chunks are read to IEND with their CRCs checked, and a JPEG must hold an end marker
+    after its scan data. Any failure is an :class:`InputError` in :func:`load`'s words,
+    naming the file ``name`` (default: its path).
+    """
+    file = os.fspath(path)
+    name = name or file
+    with _reading(name), Image.open(file, formats=READ_FORMATS) as image:
+        header = FileHeader(image.format, image.width, image.height, image.mode)
+        if header.width < 1 or header.height < 1:
+            raise InputError(f"{name}: the image is empty")
+        try:
+            _check_mode(header.mode)
+        except InputError as exc:
+            raise InputError(f"{name}: {exc}") from None
+        if header.format == "PNG":
+            image.verify()  # chunk structure and CRCs only; the pixel data stays compressed
+        scan_start = image.tile[0][2] if header.format == "JPEG" and image.tile else None
+    if scan_start is not None and not _has_marker_after(file, b"\xff\xd9", scan_start):
+        raise InputError(f"{name}: the image is damaged or truncated (no JPEG end marker)")
+    return header
+
+
+def _has_marker_after(name: str, marker: bytes, start: int) -> bool:
+    """Whether ``marker`` occurs in the file at or after byte ``start``."""
+    with open(name, "rb") as handle:
+        handle.seek(start)
+        tail = b""
+        while block := handle.read(_SCAN_BLOCK):
+            if marker in tail + block:
+                return True
+            tail = block[-(len(marker) - 1):]
+    return False
 
 
 def _from_pillow(image: Image.Image, name: str, limit: int | None = None) -> Picture:

@@ -17,7 +17,7 @@ from typer.core import TyperGroup
 from .. import __version__
 from ..errors import StegokitError
 from ..reports import error_kind, error_object
-from . import analyze, batch, capacity, demo, image, serve, text
+from . import analyze, batch, capacity, demo, exchange, image, serve, text
 from .common import ExitStatus, error_line, error_message, print_json, wants_json
 from .mail import app as mail_app
 from .users import app as history_app
@@ -113,6 +113,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(contact_app, name="contact")
 app.add_typer(history_app)
 app.add_typer(mail_app)
+app.add_typer(exchange.app)
 app.add_typer(batch.app)
 app.add_typer(serve.app)
 

@@ -158,6 +158,9 @@ def create_app(*, secret: bytes | None = None, secure_cookies: bool = False,
     ]
     # ---- EXTRA ROUTES: other faces of the app add their routes here (e.g. the exchange's
     # ---- receive endpoint and Inbox page: ``*exchange.routes()``).
+    from . import exchange  # the client-server exchange (docs/exchange.md)
+
+    routes += exchange.routes()
     routes += extra_routes or []
     # ---- end of EXTRA ROUTES
     app = Starlette(
