@@ -15,6 +15,7 @@ import pytest
 from exchange_support import free_port, png_bytes
 from keyring_support import isolate, register, run
 
+from stegokit import reports
 from stegokit.inbox import Inbox
 
 
@@ -39,8 +40,8 @@ def test_inbox_lists_a_users_arrivals_only(home):
     store.receive("carol@example.org", None, png_bytes(2))
     result = run("inbox", "--user", "bob@example.org", "--json")
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.output)
-    assert rows == [mine.as_dict()]
+    assert json.loads(result.output) == {"user": "bob@example.org",
+                                         "arrivals": [reports.arrival_report(mine, None)]}
     text = run("inbox", "--user", "bob@example.org")
     assert mine.id in text.output and "alice@example.org" in text.output
     assert mine.sha256 in text.output
@@ -49,7 +50,7 @@ def test_inbox_lists_a_users_arrivals_only(home):
 def test_inbox_defaults_to_the_logged_in_user(home):
     Inbox.open().receive("bob@example.org", None, png_bytes())
     result = run("inbox", "--json")  # bob registered first: the default user
-    assert len(json.loads(result.output)) == 1
+    assert len(json.loads(result.output)["arrivals"]) == 1
 
 
 def test_inbox_writes_each_image_byte_for_byte_and_never_overwrites(home, tmp_path):
@@ -59,10 +60,10 @@ def test_inbox_writes_each_image_byte_for_byte_and_never_overwrites(home, tmp_pa
     out = tmp_path / "received"
     result = run("inbox", "--user", "bob@example.org", "-o", str(out), "--json")
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.output)
+    rows = json.loads(result.output)["arrivals"]
     for row, arrival, data in zip(rows, arrivals, sent, strict=True):
         written = out / arrival.file_name
-        assert row["written"] == str(written)
+        assert row["output"] == str(written)
         assert written.read_bytes() == data
         assert hashlib.sha256(written.read_bytes()).hexdigest() == row["sha256"]
     (out / arrivals[0].file_name).unlink()

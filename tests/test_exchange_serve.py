@@ -14,6 +14,7 @@ import json
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from conftest import require
@@ -96,12 +97,13 @@ def test_alice_seals_sends_and_bob_reads(people, servers, tmp_path):
     sent = json.loads(ok(cli(alice_home, "send", str(stego), "--server", bob_url, "--to",
                              "bob@example.org", "--cafile", str(cert), "--json")))
     assert sent["sha256"] == sha256(stego.read_bytes())
-    assert sent["from"] == "alice@example.org"
+    assert sent["sender"] == "alice@example.org" and sent["to"] == ["bob@example.org"]
 
     received = tmp_path / "received"
-    (row,) = json.loads(ok(cli(bob_home, "inbox", "-o", str(received), "--json")))
+    (row,) = json.loads(ok(cli(bob_home, "inbox", "-o", str(received), "--json")))["arrivals"]
     assert row["sender"] == "alice@example.org"
-    written = received / row["file_name"]
+    written = Path(row["output"])
+    assert written.parent == received
     assert sha256(written.read_bytes()) == row["sha256"] == sha256(stego.read_bytes())
     opened = cli(bob_home, "extract-text", str(written), "--user", "bob@example.org",
                  password="bob pw")
@@ -113,9 +115,10 @@ def test_alice_seals_sends_and_bob_reads(people, servers, tmp_path):
            str(reply), "-m", REPLY, "--to", "alice@example.org"))
     ok(cli(bob_home, "send", str(reply), "--server", servers["alice"].url, "--to",
            "alice@example.org"))
-    (back,) = json.loads(ok(cli(alice_home, "inbox", "-o", str(tmp_path / "back"), "--json")))
+    (back,) = json.loads(ok(cli(alice_home, "inbox", "-o", str(tmp_path / "back"),
+                                "--json")))["arrivals"]
     assert back["sender"] == "bob@example.org"
-    assert ok(cli(alice_home, "extract-text", str(tmp_path / "back" / back["file_name"]),
+    assert ok(cli(alice_home, "extract-text", back["output"],
                   "--user", "alice@example.org", password="alice pw")).strip() == REPLY
 
 
@@ -135,11 +138,11 @@ def test_fifty_concurrent_sends_lose_none(people, servers, tmp_path):
     sent = {sha256(path.read_bytes()) for path in files}
     assert {d.sha256 for d in deliveries} == sent
     listed = json.loads(ok(cli(people["bob"], "inbox", "-o", str(tmp_path / "all"),
-                               "--json")))
+                               "--json")))["arrivals"]
     assert len(listed) == CONCURRENT
     assert {row["sha256"] for row in listed} == sent
     for row in listed:
-        assert sha256((tmp_path / "all" / row["file_name"]).read_bytes()) == row["sha256"]
+        assert sha256(Path(row["output"]).read_bytes()) == row["sha256"]
 
 
 def test_refusals_from_a_real_server(people, servers, tmp_path):
@@ -164,7 +167,7 @@ def test_refusals_from_a_real_server(people, servers, tmp_path):
     with pytest.raises(exchange.Refused) as refusal:  # the library says which status
         exchange.send(huge, bob_url, "bob@example.org", cafile=servers["cert"])
     assert refusal.value.status == 413
-    assert json.loads(ok(cli(people["bob"], "inbox", "--json"))) == []
+    assert json.loads(ok(cli(people["bob"], "inbox", "--json")))["arrivals"] == []
 
 
 def test_a_stopped_server_is_unreachable(people, servers, tmp_path):

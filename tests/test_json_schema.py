@@ -10,7 +10,11 @@ each run gets ``--json`` appended, and its stdout must be JSON that :func:`probl
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
@@ -18,7 +22,8 @@ from pathlib import Path
 import pytest
 from cli_support import command_paths, smtp_env, smtp_server
 from conftest import photo
-from keyring_support import isolate
+from exchange_support import ServeProcess
+from keyring_support import isolate, subprocess_env
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -68,6 +73,7 @@ class World:
     def __init__(self, root: Path, smtp_port: int) -> None:
         self.root = root
         self.smtp_port = smtp_port
+        self.servers: list[ServeProcess] = []
 
     def __truediv__(self, name: str) -> Path:
         return self.root / name
@@ -134,6 +140,15 @@ class World:
         self._made("batch", "embed", self.images, "-o", self / "marked-set", "-m", "mark",
                    "-j", "1")
         return self / "marked-set"
+
+    @cached_property
+    def server(self) -> str:
+        """The URL of a real ``stegokit serve`` on this keyring (Alice has an inbox)."""
+        assert self.alice  # registered before the server starts
+        server = ServeProcess(subprocess_env(self / "home"), self / "serve.log")
+        self.servers.append(server)
+        server.wait_ready()
+        return server.url
 
     def _made(self, *args) -> None:
         result = invoke(*args)
@@ -213,6 +228,18 @@ CASES: dict[tuple[str, ...], Callable[[World], list[Run]]] = {
         ([w.stego, "--to", "bob@example.org", "--from", "alice@example.org"], 0),
         ([w.stego, "--to", "not an address", "--from", "alice@example.org"], 1),
     ],
+    ("send",): lambda w: [
+        ([w.stego, "--server", w.server, "--to", w.alice, "--from", "bob@example.org"], 0),
+        ([w.stego, "--server", w.server, "--to", "nobody@example.org"], 1),  # no such user
+        ([w.stego, "--server", "ftp://example.org", "--to", w.alice], 1),
+    ],
+    ("inbox",): lambda w: [
+        (["--user", w.alice], 0), (["--user", w.alice, "-o", w / "arrived"], 0),
+        (["--user", "nobody@example.org"], 1),
+    ],
+    ("serve",): lambda w: [  # the success: test_serve_prints_its_address_as_json
+        (["--host", "0.0.0.0"], 2), (["--tls-cert", w.cover], 2),
+    ],
     ("batch", "embed"): lambda w: [
         ([w.images, "-o", w / "marked", "-m", "batch", "-j", "1"], 0),
         ([w.broken_images, "-o", w / "marked2", "-m", "batch", "-j", "1"], 1),
@@ -237,7 +264,10 @@ def world(tmp_path, monkeypatch):
     with smtp_server() as (port, _):
         for name, value in smtp_env(port).items():
             monkeypatch.setenv(name, value)
-        yield World(tmp_path, port)
+        world = World(tmp_path, port)
+        yield world
+        for server in world.servers:
+            server.stop()
 
 
 def test_every_command_has_cases():
@@ -247,7 +277,8 @@ def test_every_command_has_cases():
 @pytest.mark.parametrize("words", list(CASES), ids=" ".join)
 def test_json_output_follows_the_schema(words, world):
     runs = CASES[words](world)
-    assert {code == 0 for _, code in runs} == {True, False}, "a success and a failure"
+    expected = {False} if words == ("serve",) else {True, False}
+    assert {code == 0 for _, code in runs} == expected, "a success and a failure"
     for args, code in runs:
         result = invoke(*words, *args, "--json")
         where = f"stegokit {' '.join(words)} {' '.join(map(str, args))}"
@@ -258,6 +289,23 @@ def test_json_output_follows_the_schema(words, world):
                 _check_failure(document["error"], result, code, where)
             if words[0] == "batch" and document.get("status") == "failed":
                 assert document["error"]["code"] in (1, 3, 4)
+
+
+def test_serve_prints_its_address_as_json(tmp_path):
+    """A script learns the port of ``serve --port 0 --json`` from its first line."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "stegokit", "serve", "--port", "0", "--json"],
+        env=subprocess_env(tmp_path / "home"), stdout=subprocess.PIPE, text=True,
+        start_new_session=True)
+    try:
+        line = server.stdout.readline()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        server.stdout.close()
+    document = json.loads(line)
+    assert problems(document) == []
+    assert document["tls"] is False and document["url"].startswith("http://127.0.0.1:")
 
 
 def _documents(stdout: str, *, lines: bool) -> list:

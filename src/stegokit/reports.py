@@ -21,9 +21,11 @@ if TYPE_CHECKING:
     from .analysis import Report
     from .api import CapacityReport, EmbedResult, Extraction
     from .container import Payload
+    from .exchange import Delivery
     from .filetraits import FileTraits
     from .imageapi import HideResult, RevealResult
     from .images import Picture
+    from .inbox import Arrival
 
 #: Every key of a ``--json`` document: ``key -> (JSON types, meaning)``. Types are JSON's
 #: (string, integer, number, boolean, array, object, null) joined by ``|``. A key that
@@ -101,8 +103,10 @@ SCHEMA: dict[str, tuple[str, str]] = {
     "history": ("array", "history: the embeds, each with time, method, recipient, output, "
                 "sha256"),
     "time": ("string", "history: when the embed was made (ISO 8601, UTC)"),
-    "recipient": ("string|null", "history: the --to address (null: none)"),
-    "sha256": ("string", "history: the SHA-256 of the file written, hex"),
+    "recipient": ("string|null", "history: the --to address (null: none); inbox: the user "
+                  "the image was sent to"),
+    "sha256": ("string", "the SHA-256 of the file, hex (history: the file written; send and "
+               "inbox: the image delivered, as the server stored it)"),
     "host": ("string", "the SMTP server's host name"),
     "port": ("integer", "the SMTP server's port"),
     "security": ("string|null", "the SMTP connection: starttls, ssl or none (null: mail "
@@ -110,14 +114,25 @@ SCHEMA: dict[str, tuple[str, str]] = {
     "username": ("string|null", "the SMTP login (null: none)"),
     "password_stored": ("boolean", "the SMTP password is stored, sealed to the user's key"),
     # mail
-    "sender": ("string", "mail: the From address"),
-    "to": ("array", "mail: the recipients' addresses"),
+    "sender": ("string|null", "mail: the From address; send, inbox: the sender's address "
+               "as given (null: none given)"),
+    "to": ("array", "mail, send: the recipients' addresses"),
     "subject": ("string", "mail: the subject line"),
     "attachment": ("string", "mail: the attached file's name"),
     "attachment_bytes": ("integer", "mail: the attached file's size in bytes"),
     "message_id": ("string", "mail: the Message-ID header"),
     "sent": ("boolean", "mail: the message was handed to the SMTP server (false: --eml)"),
-    "server": ("string|null", "mail: host:port it was sent through (null: --eml)"),
+    "server": ("string|null", "mail: host:port it was sent through (null: --eml); send: the "
+               "server's URL"),
+    # send, inbox and serve (the client-server exchange, docs/exchange.md)
+    "id": ("string", "send, inbox: the receiving server's id for the image"),
+    "received": ("string", "send, inbox: when the server stored the image (ISO 8601, UTC)"),
+    "file_bytes": ("integer", "send, inbox: the image file's size in bytes"),
+    "format": ("string", "inbox: the image file's format (PNG, JPEG, ...)"),
+    "arrivals": ("array", "inbox: the images that arrived, each with id, recipient, sender, "
+                 "received, file_bytes, sha256, format, output"),
+    "url": ("string", "serve: the address the web page is served on"),
+    "tls": ("boolean", "serve: HTTPS (--tls-cert and --tls-key)"),
     # demo
     "cover": ("string", "demo: the bundled cover's file name"),
     "round_trips": ("array", "demo: one record per round trip (method, bits, encrypted, "
@@ -126,7 +141,7 @@ SCHEMA: dict[str, tuple[str, str]] = {
     # batch (each report line; the last one is the summary)
     "task": ("string", "batch: embed, extract or analyze"),
     "job": ("string", "batch: the key a rerun matches to skip a finished file"),
-    "input": ("string", "batch: the input file"),
+    "input": ("string", "batch: the input file; send: the image file sent"),
     "status": ("string", "batch: done, failed, skipped; summary on the last line"),
     "error": ("object|null", "a failure: {code, kind, message} (null: none)"),
     "seconds": ("number|null", "batch: wall-clock seconds (one file, or the whole run; null: "
@@ -141,7 +156,7 @@ SCHEMA: dict[str, tuple[str, str]] = {
 }
 
 #: Keys whose value is a list of records that follow :data:`SCHEMA` themselves.
-RECORD_LISTS = ("users", "contacts", "history", "round_trips")
+RECORD_LISTS = ("users", "contacts", "history", "round_trips", "arrivals")
 
 #: The ``error`` object printed (as ``{"error": ...}``) when a command fails under ``--json``.
 ERROR_SCHEMA: dict[str, tuple[str, str]] = {
@@ -232,6 +247,21 @@ def reveal_report(found: RevealResult, output: str | os.PathLike) -> dict:
             "encrypted": found.encrypted, "exact": found.exact, "secret_width": width,
             "secret_height": height, "secret_image_mode": found.picture.mode,
             "secret_format": found.data_format, "name": found.name or None}
+
+
+def delivery_report(delivery: Delivery, stego: str | os.PathLike, sender: str | None) -> dict:
+    """What ``send --json`` prints."""
+    return {"input": os.fspath(stego), "server": delivery.server, "to": [delivery.recipient],
+            "sender": sender, "id": delivery.id, "file_bytes": delivery.size,
+            "sha256": delivery.sha256, "received": delivery.received}
+
+
+def arrival_report(arrival: Arrival, output: str | os.PathLike | None) -> dict:
+    """One of ``inbox --json``'s ``arrivals``; ``output``: where ``-o`` wrote it."""
+    return {"id": arrival.id, "recipient": arrival.recipient, "sender": arrival.sender,
+            "received": arrival.received, "file_bytes": arrival.size,
+            "sha256": arrival.sha256, "format": arrival.format,
+            "output": None if output is None else os.fspath(output)}
 
 
 def capacity_report(report: CapacityReport) -> dict:

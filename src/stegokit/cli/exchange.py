@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from .. import reports
 from ..errors import InputError, OutputError
 from ..exchange import DEFAULT_TIMEOUT_S
 from .common import Force, JsonOut, console, escape, print_json, safe, working
@@ -56,7 +57,8 @@ def send(
     the bytes untouched and answers with their SHA-256, which is checked against the file's.
     Seal the message to the recipient first (embed-text --to), so that only they can open it.
 
-    Example: stegokit send out.png --server https://bob.example:8765 --to bob@example.org
+    Example, once Bob runs stegokit serve on his machine: stegokit send card.png --server
+    https://bob.example:8765 --to bob@example.org
     """
     from .. import exchange
 
@@ -64,9 +66,7 @@ def send(
     with working(f"Sending to {server}…"):
         delivery = exchange.send(stego, server, to, sender, cafile=cafile, timeout=timeout)
     if json_out:
-        print_json({"file": str(stego), "server": delivery.server, "to": delivery.recipient,
-                    "from": sender, "id": delivery.id, "size": delivery.size,
-                    "sha256": delivery.sha256, "received": delivery.received})
+        print_json(reports.delivery_report(delivery, stego, sender))
         return
     typer.echo(f"Delivered {safe(stego.name)} ({delivery.size:,} bytes, SHA-256 "
                f"{delivery.sha256}) to {safe(delivery.recipient)} at {safe(delivery.server)}.")
@@ -130,6 +130,8 @@ def inbox(
     Shows who says they sent each one (not verified), when it arrived (UTC), its size and
     SHA-256. With -o DIR each image is written there unchanged; open one with
     extract-text --user.
+
+    Example: stegokit inbox --user alice@example.org -o received
     """
     from ..inbox import Inbox
     from ..keyring import Keyring
@@ -148,10 +150,10 @@ def inbox(
     arrivals = store.arrivals(who.email) if store else []
     written = _write_all(store, arrivals, output, force) if output is not None else []
     if json_out:
-        rows = [arrival.as_dict() for arrival in arrivals]
-        for row, path in zip(rows, written, strict=False):
-            row["written"] = str(path)
-        print_json(rows)
+        places = written or [None] * len(arrivals)
+        print_json({"user": who.email, "arrivals": [
+            reports.arrival_report(arrival, place)
+            for arrival, place in zip(arrivals, places, strict=True)]})
         return
     if not arrivals:
         console().print(f"No images have arrived for {escape(who.email)}.")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ..errors import StegokitError
-from .common import ExitStatus, error_line, notice, safe
+from .common import JsonOut, notice, print_json, safe
 
 app = typer.Typer()
 
@@ -73,13 +74,14 @@ def serve(
     insecure_remote: Annotated[bool, typer.Option(
         "--insecure-remote", help="Allow plain HTTP on an address other machines reach: "
         "passwords and images then cross the network unencrypted.")] = False,
+    json_out: JsonOut = False,
 ) -> None:
     """Serve the toolkit as a web page on this computer: sign in, hide, reveal, analyze.
 
     Every action runs here; nothing is sent to a third party. Accounts are the keyring's
     users (stegokit user). Stop it with Ctrl-C.
 
-    Example: stegokit serve --open
+    Example (it serves until Ctrl-C): stegokit serve --open
     """
     missing = _missing_web_modules()
     if missing:
@@ -90,16 +92,16 @@ def serve(
     tls = tls_cert is not None
     if not tls and not _is_loopback(host):
         if not insecure_remote:
-            error_line(f"{host} is reachable from other machines: serve HTTPS with "
-                       "--tls-cert and --tls-key, or accept plain HTTP with --insecure-remote")
-            raise typer.Exit(ExitStatus.USAGE)
+            raise typer.BadParameter(
+                f"{host} is reachable from other machines: serve HTTPS with --tls-cert and "
+                "--tls-key, or accept plain HTTP with --insecure-remote", param_hint="--host")
         notice(f"serving plain HTTP on {host}: passwords, messages and images cross the "
                "network unencrypted")
-    _run(host, port, tls_cert, tls_key, open_browser)
+    _run(host, port, tls_cert, tls_key, open_browser, json_out)
 
 
 def _run(host: str, port: int, tls_cert: Path | None, tls_key: Path | None,
-         open_browser: bool) -> None:
+         open_browser: bool, json_out: bool) -> None:
     import ssl
 
     import uvicorn
@@ -117,7 +119,11 @@ def _run(host: str, port: int, tls_cert: Path | None, tls_key: Path | None,
         raise StegokitError(f"cannot load the TLS certificate or key ({exc})") from None
     sock = _listen(host, port)
     url = _url("https" if tls else "http", sock)
-    typer.echo(f"stegokit serving on {safe(url)} (Ctrl-C stops it)", err=False)
+    if json_out:  # one line a script reads to learn the port (--port 0)
+        print_json({"url": url, "tls": tls}, one_line=True)
+        sys.stdout.flush()
+    else:
+        typer.echo(f"stegokit serving on {safe(url)} (Ctrl-C stops it)", err=False)
     if open_browser:
         import webbrowser
 
