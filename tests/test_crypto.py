@@ -443,6 +443,7 @@ def test_password_hashes_from_another_implementation_verify():
     lambda h: h.replace("m=8192", "m=2048"),
     lambda h: h + "$extra",
     lambda h: h[:-5] + "!" + h[-4:],
+    lambda h: h[:-10] + "!!!!" + h[-10:],  # a lenient base64 decoder would skip these
     lambda h: h.replace("m=8192,t=1,p=1", "m=8192;t=1;p=1"),
 ])
 def test_a_malformed_password_hash_is_a_format_error(damage):
