@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import stegokit
 from stegokit import metrics
+from stegokit.codecs import lsb
 from stegokit.errors import AuthenticationError, CapacityError, NoPayloadError
 
 MODES = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
@@ -243,3 +244,41 @@ def test_one_bit_steps_at_the_ends_keep_values_inside_1_to_254():
     for value in (2, 253):
         moved = stego[(pixels == value) & (result.pixels != pixels)]
         assert {value - 1, value + 1} <= set(moved.tolist())
+
+
+def test_every_one_bit_step_is_drawn_at_random_up_to_the_last_value():
+    """The ±1 sign of LSB matching is random for each value, the last ones included (one
+    random bit per value, however many values change)."""
+    flat = np.full(9000, 100, dtype=np.uint8)
+    changed = lsb.write_symbols(flat, np.arange(9000), np.ones(9000, dtype=np.uint8), 1,
+                                np.random.default_rng(0))
+    assert changed == 9000
+    assert set(np.unique(flat).tolist()) == {99, 101}
+    for part in np.array_split(flat, 9):
+        assert 0.4 < np.mean(part == 101) < 0.6
+
+
+@pytest.mark.parametrize("bits", [1, 2, 3, 4, 5, 6])
+def test_symbols_and_bytes_are_inverse(bits):
+    """The bit packing of every width the codec uses (1-4 bits per value, 2-6 bit Hamming
+    messages), and only the first ``size`` bytes of a longer symbol stream are read."""
+    data = np.random.default_rng(bits).bytes(37)
+    symbols = lsb._symbols(data, bits)
+    assert len(symbols) == -(-37 * 8 // bits) and symbols.max() < 1 << bits
+    assert lsb._bytes(symbols, bits, 37) == data
+    assert lsb._bytes(lsb._symbols(data + b"more", bits), bits, 37) == data
+
+
+def test_the_one_pass_write_is_chunked_correctly_on_a_tall_narrow_image():
+    """240,000 x 4 RGB values (2.9 M): matrix embedding with many changes rewrites the image
+    in one pass, in chunks of whole rows (here two); every chunk must get its own signs."""
+    pixels = np.resize(photo("coffee"), (240_000, 4, 3))
+    limit = stegokit.capacity(pixels, filename="m.bin").lsb[1]
+    message = np.random.default_rng(7).bytes(limit // 4)
+    result = stegokit.embed_text(pixels, message, filename="m.bin", rng=7, adaptive=False)
+    assert stegokit.extract_text(result.pixels).payload.data == message
+    diff = result.pixels.astype(np.int16) - pixels
+    assert np.abs(diff).max() == 1
+    assert np.count_nonzero(diff) == result.changed
+    half = len(diff) // 2
+    assert np.count_nonzero(diff[:half]) and np.count_nonzero(diff[half:])
