@@ -10,16 +10,16 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .errors import InputError, StegokitError
+from .errors import InputError
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from .analysis import Report
     from .api import EmbedResult, Extraction
     from .container import Payload
     from .filetraits import FileTraits
     from .images import Picture
+    from .keyless import Found
+    from .progress import Progress
 
 
 def embed_report(result: EmbedResult, payload: Payload, output: str | os.PathLike,
@@ -39,6 +39,7 @@ def embed_report(result: EmbedResult, payload: Payload, output: str | os.PathLik
         "rate": result.rate,
         "psnr": result.psnr,
         "removed_metadata": list(removed),
+        "notices": list(result.notices),
     }
 
 
@@ -53,48 +54,54 @@ def extract_report(found: Extraction, output: str | os.PathLike | None = None) -
         report["name"] = payload.name
     if output is not None:
         report["output"] = os.fspath(output)
+    report["notices"] = list(found.notices)
     return report
-
-
-def visible_container(pixels: np.ndarray) -> str | None:
-    """A sentence if a stegokit container can be read without any key, else None."""
-    from .codecs import lsb
-
-    try:
-        found = lsb.extract(pixels)
-    except StegokitError:
-        return None
-    return (f"a plain (unencrypted) stegokit message is readable by anyone: "
-            f"{len(found.payload.data)} bytes of {found.payload.kind}")
 
 
 @dataclass(frozen=True)
 class Examination:
-    """What ``analyze`` finds in one image file."""
+    """What ``analyze`` finds in one image file: the statistics (with the verdict, raised
+    when a payload is readable without a key), the file's traits, and that payload."""
 
     picture: Picture
     report: Report
     traits: FileTraits
-    container: str | None
+    readable: Found | None
+
+    @property
+    def container(self) -> str | None:
+        """The sentence saying what stegokit data is readable without a key, or None."""
+        return self.readable.sentence() if self.readable else None
 
     def to_dict(self) -> dict:
         """What ``analyze --json`` prints."""
         return {**self.report.to_dict(), "file": self.traits.to_dict(),
-                "stegokit_container": self.container}
+                "stegokit_container": self.container,
+                "readable_payload": self.readable.to_dict() if self.readable else None,
+                "notices": list(self.picture.notices)}
 
 
-def examine(path: str | os.PathLike) -> Examination:
-    """Run the steganalysis of ``analyze`` on an image file.
+def examine(path: str | os.PathLike, progress: Progress | None = None) -> Examination:
+    """Run the steganalysis of ``analyze`` on an image file; ``progress`` hears of the
+    stages (:mod:`stegokit.progress`).
 
     Raises InputError for an unreadable image or one under 4×4 pixels.
     """
     from pathlib import Path
 
-    from . import analysis, filetraits, images
+    from . import analysis, filetraits, images, keyless
+    from .progress import stage
 
+    stage(progress, "Reading the image")
     picture = images.load(path)
     if min(picture.pixels.shape[:2]) < 4:
         raise InputError(f"{os.fspath(path)}: too small to analyse (at least 4×4 pixels)")
-    return Examination(picture, analysis.analyze(picture.pixels),
-                       filetraits.inspect_file(Path(path).read_bytes()),
-                       visible_container(picture.pixels))
+    report = analysis.analyze(picture.pixels, progress=progress)
+    stage(progress, "Looking for stegokit data")
+    readable = keyless.find(picture.pixels)
+    if readable is not None:
+        report = report.with_finding(readable.sentence(), "likely stego")
+    else:
+        report = report.noting(keyless.UNSEEN)
+    return Examination(picture, report, filetraits.inspect_file(Path(path).read_bytes()),
+                       readable)
