@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 import os
 import struct
-import tempfile
 import warnings
 import zlib
 from collections.abc import Callable, Iterator
@@ -362,6 +361,8 @@ def write_atomic(path: str | os.PathLike, data: bytes | Callable[[BinaryIO], Non
         raise OutputError(f"{os.fspath(path)}: is a directory")
     if target.exists() and not force:
         raise OutputError(f"{os.fspath(path)} exists; use --force to overwrite it")
+    import tempfile  # (only writers need it: reading an image stays lighter)
+
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:

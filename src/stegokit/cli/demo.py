@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +19,8 @@ SHORT = "meet at the old mill"
 
 def sample_path() -> Path:
     """The bundled sample cover (a public-domain NASA photo, 384×384)."""
+    from importlib import resources
+
     return Path(str(resources.files("stegokit") / "data" / "sample.png"))
 
 
@@ -34,6 +34,8 @@ def demo(
 
     Three round trips: plain, encrypted with a passphrase, and through JPEG with the neural
     codec."""
+    import tempfile
+
     from .. import api
 
     cover = sample_path()
