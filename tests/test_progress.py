@@ -146,3 +146,14 @@ def test_terminal_shows_stages_json_and_pipes_do_not(tmp_path, cover):
     piped = runner.invoke(app, ["hide-image", cover, str(secret), "-o",
                                 str(tmp_path / "c.png"), "--mode", "nibble"])
     assert piped.exit_code == 0 and piped.stderr == ""
+
+
+def test_steps_reach_their_total_whatever_the_items():
+    from stegokit.progress import steps
+
+    for items, total in (([1, 2], 5), ([], 0), ([1, 2, 3], 3)):
+        heard = Recorder()
+        assert list(steps(heard, "stage", iter(items), total)) == items
+        assert heard.stages() == ["stage"]
+        assert heard.calls[-1][1] == heard.calls[-1][2] >= 1
+    assert list(steps(None, "stage", iter([1]), 1)) == [1]
