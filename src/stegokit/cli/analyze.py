@@ -28,10 +28,11 @@ def analyze(
     Also reports file traits that single out some tools' output. A plain stegokit message,
     hidden image or neural-codec message is recognised for certain. An encrypted stegokit
     payload cannot be told apart from a clean image without its key (the format is designed
-    so): only the statistics can point at it, when it writes enough (several bit planes, or
-    a large share of the values at 1 bit). "clean" means that none of these tests found
-    anything, not that nothing is hidden: ±1 embedding at low rates (stegokit's default) is
-    not seen by these classic attacks, though modern machine-learning detectors can find it.
+    so): only the statistics can point at it, when it replaces the low four bits of nearly
+    every value (an encrypted nibble hide-image, or --bits 4 filling the cover). "clean"
+    means that none of these tests found anything, not that nothing is hidden: ±1 embedding
+    (stegokit's default) is not seen by these classic attacks, though modern
+    machine-learning detectors can find it.
 
     Example: stegokit analyze suspect.png --planes planes.png
     """
