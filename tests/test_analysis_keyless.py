@@ -137,7 +137,7 @@ def test_encrypted_nibble_hide_image_is_likely_stego(tmp_path, name):
                                 rng=1)
     report = analyze(save(stego.pixels, tmp_path / "nibble.png"))
     assert report["readable_payload"] is None
-    assert report["rate"] < analysis.SUSPICIOUS_RATE  # what the estimates alone say
+    assert report["rate"] < analysis.LIKELY_RATE  # the estimates alone do not call it
     assert report["random_planes"] == 4 and report["verdict"] == "likely stego"
     low, above = report["plane_correlation"][:4], report["plane_correlation"][4]
     assert max(abs(c) for c in low) < 0.01 and above > analysis.STRUCTURE_ABOVE
@@ -191,3 +191,12 @@ def test_existing_planes_output_is_refused_before_the_analysis(tmp_path, cover_p
     assert existing.read_bytes() == b"keep me"
     result = runner.invoke(app, ["analyze", cover_png, "--planes", str(tmp_path / "p.jpg")])
     assert result.exit_code == 1 and "JPEG" in result.stderr
+
+
+def test_random_planes_stay_likely_stego_whatever_the_rate():
+    """A suspicious LSB rate must not lower the verdict of four random planes."""
+    chi = analysis.ChiSquareSummary((0.0,), (0.0,), 0.0, 0.0, None, None)
+    correlation = np.array([0.0, 0.0, 0.0, 0.0, 0.3])
+    for rate in (0.0, 0.07, 0.2):
+        verdict, reasons = analysis._verdict(rate, chi, correlation, 4)
+        assert verdict == "likely stego" and "bit planes 0-3" in reasons[0]

@@ -766,7 +766,7 @@ def _verdict(rate: float, chi: ChiSquareSummary, correlation: np.ndarray,
             f"the low {depth} bits of the values (hide-image's nibble mode, embed-text "
             f"--bits {depth})")
     if rate >= SUSPICIOUS_RATE:
-        level = 2 if rate >= LIKELY_RATE else 1
+        level = max(level, 2 if rate >= LIKELY_RATE else 1)
         reasons.append(f"RS and SPA estimate that {rate:.0%} of the values carry LSB data")
     if chi.sequential_end is not None:
         level = max(level, 1)
