@@ -267,7 +267,8 @@ def test_report_is_frozen_and_json_ready():
     with pytest.raises(FrozenInstanceError):
         report.verdict = "clean"
     loaded = json.loads(json.dumps(report.to_dict()))
-    assert set(loaded) == {"verdict", "rate", "channels", "rs", "spa", "chi_square", "reasons"}
+    assert set(loaded) == {"verdict", "rate", "channels", "rs", "spa", "chi_square", "reasons",
+                           "plane_correlation", "random_planes"}
     assert set(loaded["chi_square"]) == {
         "pvalues",
         "window_pvalues",
@@ -280,6 +281,8 @@ def test_report_is_frozen_and_json_ready():
     assert loaded["verdict"] in analysis.VERDICTS
     assert len(loaded["rs"]) == len(loaded["spa"]) == 3
     assert loaded["reasons"]
+    assert len(loaded["plane_correlation"]) == analysis.PLANES + 1
+    assert loaded["random_planes"] == 0
 
 
 def test_input_is_not_modified():

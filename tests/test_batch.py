@@ -57,7 +57,7 @@ def _save(pixels: np.ndarray, path: Path) -> None:
     Image.fromarray(pixels[..., 0] if pixels.shape[2] == 1 else pixels).save(path)
 
 
-BAD = ("truncated.png", "notes.png", "deep/sixteen.png")
+BAD = ("truncated.png", "notes.png", "deep/float.tiff")
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +72,9 @@ def folder(tmp_path_factory) -> Path:
     (root / "truncated.png").write_bytes(data[: len(data) // 2])
     (root / "notes.png").write_text("not an image, only text\n")
     (root / "deep").mkdir()
-    deep = (np.arange(96 * 96, dtype=np.uint16) * 7).reshape(96, 96)
-    Image.fromarray(deep).save(root / "deep" / "sixteen.png")
-    assert Image.open(root / "deep" / "sixteen.png").mode.startswith("I;16")
+    deep = (np.arange(96 * 96, dtype=np.float32) / 9216).reshape(96, 96)
+    Image.fromarray(deep).save(root / "deep" / "float.tiff")
+    assert Image.open(root / "deep" / "float.tiff").mode == "F"
     return root
 
 
@@ -101,8 +101,8 @@ def test_embed_extract_analyze_a_folder_with_bad_files(tmp_path, folder):
         row = rows[str(folder / name)]
         assert row["status"] == "failed" and row["error"]["kind"] == "input", row
         assert row["error"]["code"] == 1 and not Path(row["output"]).exists()
-    assert "sixteen" in rows[str(folder / BAD[2])]["input"]
-    assert "16-bit" in rows[str(folder / BAD[2])]["error"]["message"]
+    assert "float" in rows[str(folder / BAD[2])]["input"]
+    assert "floating-point" in rows[str(folder / BAD[2])]["error"]["message"]
     assert "not an image" in rows[str(folder / BAD[1])]["error"]["message"]
     assert "truncated" in rows[str(folder / BAD[0])]["error"]["message"]
     # the report holds the same records

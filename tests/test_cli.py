@@ -49,7 +49,7 @@ def test_extract_json(stego):
     report = json.loads(run("extract-text", str(stego), "--json").stdout)
     assert report == {"method": "lsb", "bits": 1, "kind": "text", "payload_bytes": 18,
                       "encrypted": False, "text": "hello from the CLI", "name": None,
-                      "output": None}
+                      "output": None, "notices": []}
 
 
 def test_clean_image_exits_3(cover_png):
@@ -272,11 +272,12 @@ def test_analyze_flags_lsb_replacement_and_not_our_output(tmp_path, cover_png):
     stegokit.embed_text(pixels, payload.read_bytes(), rng=0).save(ours)
     quiet = run("analyze", str(ours), "--json", "--planes", str(tmp_path / "planes.png"))
     report = json.loads(quiet.stdout)
-    assert report["verdict"] == "clean" and report["rate"] <= 0.05
+    # the statistics read stegokit's ±1 output as clean, but its plain container is there
+    assert report["rate"] <= 0.05 and report["verdict"] == "likely stego"
     assert "readable by anyone" in report["stegokit_container"]
     assert (tmp_path / "planes.png").exists()
     table = run("analyze", str(ours))
-    assert "Verdict: clean" in table.stdout
+    assert "Verdict: likely stego" in table.stdout
 
 
 def test_file_names_are_printed_as_given(tmp_path, cover_png):

@@ -78,6 +78,13 @@ def validate(enc: Encoder, dec: Decoder, batches: list[torch.Tensor], seed: int)
     return {k: sum(v) / len(v) for k, v in stats.items()}
 
 
+def duration(seconds: float) -> str:
+    """``1h05m`` or ``4m10s``: the time left, for the progress line of the log."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
 def lr_at(step: int, steps: int, lr: float) -> float:
     """Linear warm-up over 100 steps, then cosine decay to 1% of ``lr``."""
     if step < 100:
@@ -175,9 +182,11 @@ def main(argv: list[str] | None = None) -> None:
             0.95 * e + 0.05 * v for e, v in zip(ema, [acc, p, bce.item()], strict=True)]
         step += 1
         if step % 25 == 0:
-            log.info("step %d acc %.4f psnr %.2f bce %.4f lam %.3g strength %.2f fade %.2f "
-                     "%.2fs/step", step, *ema, math.exp(log_lam), strength, fade,
-                     (time.time() - t0) / 25)
+            per_step = (time.time() - t0) / 25
+            log.info("step %d/%d (%.0f%%, %s left) acc %.4f psnr %.2f bce %.4f lam %.3g "
+                     "strength %.2f fade %.2f %.2fs/step", step, args.steps,
+                     100 * step / args.steps, duration(per_step * (args.steps - step)), *ema,
+                     math.exp(log_lam), strength, fade, per_step)
             t0 = time.time()
         if step % args.val_every == 0 or step == args.steps:
             v = validate(enc, dec, val, seed=777)

@@ -32,7 +32,7 @@ from training.model import n_params
 from training.model_v2 import BITS, SIZE, Decoder, Encoder
 from training.noise_v2 import distort, geometry, jpeg, quantize, resize, to_decoder
 from training.pack import load_pack
-from training.train import lr_at, psnr, save
+from training.train import duration, lr_at, psnr, save
 
 log = logging.getLogger("train_v2")
 
@@ -210,9 +210,12 @@ def main(argv: list[str] | None = None) -> None:
         now = time.time()
         elapsed, t0 = elapsed + now - t0, now
         if step % args.log_every == 0:
-            log.info("step %d acc %.4f psnr %.2f bce %.4f lam %.3g ramp %.2f lr %.2g "
-                     "%.3fs/step", step, *ema, math.exp(log_lam), ramp,
-                     opt.param_groups[0]["lr"], (now - tlog) / args.log_every)
+            done = progress()
+            left = elapsed * (1 - done) / done if done > 0 else 0.0
+            log.info("step %d (%.0f%%, %s left) acc %.4f psnr %.2f bce %.4f lam %.3g "
+                     "ramp %.2f lr %.2g %.3fs/step", step, 100 * done, duration(left), *ema,
+                     math.exp(log_lam), ramp, opt.param_groups[0]["lr"],
+                     (now - tlog) / args.log_every)
             tlog = now
         finished = progress() >= 1
         if step % args.val_every == 0 or finished:

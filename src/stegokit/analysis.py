@@ -13,12 +13,13 @@ areas neither fake a rate nor show one; see ``docs/analysis.md``.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from itertools import pairwise
 
 import numpy as np
 
 from stegokit.errors import InputError
+from stegokit.progress import Progress, stage, steps
 
 __all__ = [
     "VERDICTS",
@@ -28,6 +29,8 @@ __all__ = [
     "bitplane_picture",
     "chi_square",
     "chi_square_windows",
+    "plane_correlation",
+    "random_planes",
     "rs_rate",
     "spa_rate",
 ]
@@ -51,6 +54,16 @@ MAX_FLAGGED_AFTER = 0.5
 #: embedding even them out too), but sequential replacement writes every value there, which RS
 #: and SPA read as a rate near 1.
 LEADING_RATE = 0.5
+#: Low bit planes tested for random data by :func:`random_planes` (0, the LSB, to 3).
+PLANES = 4
+#: A plane whose :func:`plane_correlation` is within this of 0 looks random...
+RANDOM_CORRELATION = 0.01
+#: ...when the plane above it keeps at least this much (calibrated on 222 clean images, see
+#: docs/analysis.md).
+STRUCTURE_ABOVE = 0.15
+#: Fewer neighbour pairs than this (about 290 x 290 RGB pixels) measure too little to call
+#: planes random.
+MIN_PAIRS = 500_000
 
 _MIN_EXPECTED = 5.0  # chi-square: value pairs with fewer expected counts are left out
 _MIN_WINDOW_VALUES = 1024
@@ -173,7 +186,8 @@ def chi_square(pixels: np.ndarray) -> np.ndarray:
     return _pair_pvalues(hists)
 
 
-def chi_square_windows(pixels: np.ndarray, windows: int = 100) -> np.ndarray:
+def chi_square_windows(pixels: np.ndarray, windows: int = 100,
+                       progress: Progress | None = None) -> np.ndarray:
     """Chi-square p-value of each successive chunk of the image, in raster order.
 
     The colour values are read in the order a sequential embedder writes them (row by row,
@@ -187,6 +201,8 @@ def chi_square_windows(pixels: np.ndarray, windows: int = 100) -> np.ndarray:
         C = 1 to 4; alpha (channel 2 of 2, 4 of 4) is ignored.
     windows : int, optional
         Number of chunks; fewer when the image has under 1024 values per chunk.
+    progress : callable, optional
+        Hears of each chunk counted (:mod:`stegokit.progress`).
 
     Returns
     -------
@@ -198,9 +214,8 @@ def chi_square_windows(pixels: np.ndarray, windows: int = 100) -> np.ndarray:
     values = _colour(pixels).ravel()
     n = max(1, min(windows, values.size // _MIN_WINDOW_VALUES))
     edges = np.arange(n + 1) * values.size // n
-    hists = np.stack(
-        [np.bincount(values[start:stop], minlength=256) for start, stop in pairwise(edges)]
-    )
+    chunks = steps(progress, "Chi-square windows", pairwise(edges), n)
+    hists = np.stack([np.bincount(values[start:stop], minlength=256) for start, stop in chunks])
     return _pair_pvalues(hists)
 
 
@@ -339,7 +354,7 @@ def _off_ends(band: np.ndarray) -> float:
     return float(np.count_nonzero(inside)) / band.size
 
 
-def _banded(estimate, channel: np.ndarray) -> float:
+def _banded(estimate, channel: np.ndarray, tick=None) -> float:
     """Mean of the band estimates, weighted by rows; bands with little left to measure count less.
 
     A band whose values nearly all sit at the ends of the range (a black border, a blown-out
@@ -352,16 +367,32 @@ def _banded(estimate, channel: np.ndarray) -> float:
     weights = np.array(
         [band.shape[0] * min(1.0, _off_ends(band) / _MEASURABLE) for band in bands]
     )
+    rates = []
+    for band, weight in zip(bands, weights, strict=True):
+        rates.append(estimate(band) if weight else 0.0)
+        if tick is not None:
+            tick()
     if weights.sum() == 0.0:
         return 0.0
-    rates = [estimate(band) if weight else 0.0 for band, weight in zip(bands, weights, strict=True)]
     return float(np.average(rates, weights=weights))
 
 
-def _per_channel(band_estimate, pixels: np.ndarray) -> np.ndarray:
-    """A banded rate estimate for each colour channel, clipped to [0, 1]."""
+def _per_channel(band_estimate, pixels: np.ndarray, progress: Progress | None = None,
+                 name: str = "") -> np.ndarray:
+    """A banded rate estimate for each colour channel, clipped to [0, 1]; ``progress`` hears
+    of each band as a unit of the stage ``name``."""
     colour = _colour(pixels)
-    rates = [_banded(band_estimate, colour[..., c]) for c in range(colour.shape[2])]
+    tick = None
+    if progress is not None:
+        total = colour.shape[2] * len(_bands(colour[..., 0]))
+        done = [0]
+        progress(name, 0, total)
+
+        def tick():
+            done[0] += 1
+            progress(name, done[0], total)
+
+    rates = [_banded(band_estimate, colour[..., c], tick) for c in range(colour.shape[2])]
     return np.clip(rates, 0.0, 1.0)
 
 
@@ -381,7 +412,7 @@ def _rs_band(channel: np.ndarray) -> float:
     return _rate_root(2.0 * (d1 + d0), dn0 - dn1 - d1 - 3.0 * d0, d0 - dn0)
 
 
-def rs_rate(pixels: np.ndarray) -> np.ndarray:
+def rs_rate(pixels: np.ndarray, progress: Progress | None = None) -> np.ndarray:
     """RS analysis (Fridrich, Goljan and Du 2001): estimated LSB embedding rate per channel.
 
     Groups of 4 neighbouring values (along rows and along columns) are classed regular or
@@ -395,6 +426,8 @@ def rs_rate(pixels: np.ndarray) -> np.ndarray:
     ----------
     pixels : ndarray, shape (H, W, C), dtype uint8
         C = 1 to 4; alpha (channel 2 of 2, 4 of 4) is ignored. H and W at least 4.
+    progress : callable, optional
+        Hears of each band (:mod:`stegokit.progress`).
 
     Returns
     -------
@@ -402,7 +435,7 @@ def rs_rate(pixels: np.ndarray) -> np.ndarray:
         Estimated fraction of values that carry message bits, clipped to [0, 1], per colour
         channel (C' = 1 or 3).
     """
-    return _per_channel(_rs_band, pixels)
+    return _per_channel(_rs_band, pixels, progress, "RS analysis")
 
 
 # --------------------------------------------------------------------------- SPA
@@ -464,7 +497,7 @@ def _spa_band(channel: np.ndarray) -> float:
     return _root_nearest_zero(c2 / 4.0, c1 / 2.0, c0)
 
 
-def spa_rate(pixels: np.ndarray) -> np.ndarray:
+def spa_rate(pixels: np.ndarray, progress: Progress | None = None) -> np.ndarray:
     """Sample pair analysis (Dumitrescu, Wu and Wang 2003): estimated rate per channel.
 
     Over the pairs of horizontally and vertically adjacent values, natural images have, for
@@ -483,6 +516,8 @@ def spa_rate(pixels: np.ndarray) -> np.ndarray:
     ----------
     pixels : ndarray, shape (H, W, C), dtype uint8
         C = 1 to 4; alpha (channel 2 of 2, 4 of 4) is ignored.
+    progress : callable, optional
+        Hears of each band (:mod:`stegokit.progress`).
 
     Returns
     -------
@@ -490,7 +525,71 @@ def spa_rate(pixels: np.ndarray) -> np.ndarray:
         Estimated fraction of values that carry message bits, clipped to [0, 1], per colour
         channel (C' = 1 or 3).
     """
-    return _per_channel(_spa_band, pixels)
+    return _per_channel(_spa_band, pixels, progress, "Sample pair analysis")
+
+
+# --------------------------------------------------------------------------- bit planes
+
+
+def plane_correlation(pixels: np.ndarray) -> np.ndarray:
+    """How much neighbouring values agree modulo ``2**(k + 1)``, for bit planes 0 (the LSB) to
+    ``PLANES``: the mean of ``cos(2 pi d / 2**(k + 1))`` over the differences ``d`` of
+    horizontally and vertically adjacent values of every colour channel.
+
+    Where the low ``k + 1`` bits of the values are random (encrypted) data, a value modulo
+    ``2**(k + 1)`` is uniform and independent of its neighbours', and the mean is 0. In a
+    photo, neighbours are close, so the mean is positive, and larger the higher the plane.
+    The statistic does not assume that the changed values kept their high bits (optimal
+    pixel adjustment moves them by ``2**d``, which misleads a test of bit agreement): with
+    random low bits the value modulo ``2**d`` is random whatever was added above.
+
+    Parameters
+    ----------
+    pixels : ndarray, shape (H, W, C), dtype uint8
+        C = 1 to 4; alpha (channel 2 of 2, 4 of 4) is ignored.
+
+    Returns
+    -------
+    ndarray, shape (PLANES + 1,), dtype float64
+        Correlation in [-1, 1] per plane, plane 0 first.
+    """
+    return _circular_means(_difference_histogram(_colour(pixels)))
+
+
+def _difference_histogram(colour: np.ndarray) -> np.ndarray:
+    """Counts of the differences of adjacent values modulo 256 (uint8 subtraction wraps)."""
+    hist = np.zeros(256, dtype=np.int64)
+    for c in range(colour.shape[2]):
+        channel = colour[..., c]
+        for u, v in ((channel[:, :-1], channel[:, 1:]), (channel[:-1], channel[1:])):
+            hist += np.bincount((u - v).ravel(), minlength=256)
+    return hist
+
+
+def _circular_means(hist: np.ndarray) -> np.ndarray:
+    total = max(int(hist.sum()), 1)
+    periods = 2 << np.arange(PLANES + 1)  # 2, 4, ... 2**(PLANES + 1): all divide 256
+    phases = 2 * np.pi * np.arange(256)[None, :] / periods[:, None]
+    return (np.cos(phases) * hist).sum(axis=1) / total
+
+
+def random_planes(correlation: np.ndarray, pairs: int) -> int:
+    """``PLANES`` when the low ``PLANES`` bit planes look like random data written over a
+    photo, else 0.
+
+    They do when the correlation of every one of them is within
+    ``max(RANDOM_CORRELATION, 8 / sqrt(pairs))`` of 0 while the plane above keeps at least
+    ``STRUCTURE_ABOVE`` (the photo's own structure, which random low bits leave there).
+    Textures whose low planes are noise in themselves (grass, gravel) have too little
+    structure above them to pass; fewer planes are not tested, because many clean photos
+    have random-looking low two or three planes (docs/analysis.md); with fewer than
+    ``MIN_PAIRS`` neighbour pairs nothing is called random.
+    """
+    if pairs < MIN_PAIRS:
+        return 0
+    limit = max(RANDOM_CORRELATION, 8.0 / math.sqrt(pairs))
+    low, above = correlation[:PLANES], correlation[PLANES]
+    return PLANES if np.abs(low).max() <= limit and above >= STRUCTURE_ABOVE else 0
 
 
 # --------------------------------------------------------------------------- report
@@ -556,6 +655,11 @@ class Report:
     chi_square : ChiSquareSummary
     reasons : tuple of str
         One sentence per finding behind the verdict.
+    plane_correlation : tuple of float
+        :func:`plane_correlation` of planes 0 to ``PLANES``.
+    random_planes : int
+        ``PLANES`` when the low ``PLANES`` bit planes look like random data written over a
+        photo (:func:`random_planes`), else 0.
     """
 
     verdict: str
@@ -565,15 +669,28 @@ class Report:
     spa: tuple[float, ...]
     chi_square: ChiSquareSummary
     reasons: tuple[str, ...]
+    plane_correlation: tuple[float, ...] = ()
+    random_planes: int = 0
 
     def to_dict(self) -> dict:
         """Plain dict of built-in types (str, float, list, dict), ready for ``json.dumps``.
 
         Keys: verdict, rate, channels, rs, spa, chi_square (pvalues, window_pvalues,
-        leading_extent, flagged_fraction, sequential_end: float or None), reasons. Tuples
-        become lists.
+        leading_extent, flagged_fraction, sequential_end: float or None), reasons,
+        plane_correlation, random_planes. Tuples become lists.
         """
         return _lists(asdict(self))
+
+    def with_finding(self, reason: str, verdict: str) -> Report:
+        """This report with a finding made elsewhere (a payload read without a key): its
+        sentence first among the reasons, the verdict raised to ``verdict`` if lower."""
+        level = max(VERDICTS.index(self.verdict), VERDICTS.index(verdict))
+        reasons = self.reasons if self.verdict != "clean" else ()
+        return replace(self, verdict=VERDICTS[level], reasons=(reason, *reasons))
+
+    def noting(self, reason: str) -> Report:
+        """This report with one more reason, the verdict unchanged."""
+        return replace(self, reasons=(*self.reasons, reason))
 
 
 def _lists(value):
@@ -613,8 +730,7 @@ def _sequential_end(flagged: np.ndarray, leading_rate: float | None) -> float | 
     return run / flagged.size
 
 
-def _summarise_chi_square(colour: np.ndarray, windows: int) -> ChiSquareSummary:
-    window_p = chi_square_windows(colour, windows)
+def _summarise_chi_square(colour: np.ndarray, window_p: np.ndarray) -> ChiSquareSummary:
     flagged = window_p >= WINDOW_P
     run = _leading_run(flagged)
     leading_rate = _leading_rate(colour, flagged.size) if run >= MIN_RUN else None
@@ -636,11 +752,21 @@ def _overall_rate(rs: np.ndarray, spa: np.ndarray) -> float:
     return float(np.mean((rs + spa) / 2.0))
 
 
-def _verdict(rate: float, chi: ChiSquareSummary) -> tuple[str, tuple[str, ...]]:
+def _verdict(rate: float, chi: ChiSquareSummary, correlation: np.ndarray,
+             depth: int) -> tuple[str, tuple[str, ...]]:
     reasons = []
     level = 0
+    if depth:
+        level = 2
+        reasons.append(
+            f"bit planes 0-{depth - 1} look like random data written over a photo: "
+            f"neighbouring values do not agree modulo {2 ** depth} (correlation "
+            f"{_figures(correlation[:depth])}; 0 for random data) while they still do modulo "
+            f"{2 ** (depth + 1)} ({correlation[depth]:.2f}), as when encrypted data replaces "
+            f"the low {depth} bits of the values (hide-image's nibble mode, embed-text "
+            f"--bits {depth})")
     if rate >= SUSPICIOUS_RATE:
-        level = 2 if rate >= LIKELY_RATE else 1
+        level = max(level, 2 if rate >= LIKELY_RATE else 1)
         reasons.append(f"RS and SPA estimate that {rate:.0%} of the values carry LSB data")
     if chi.sequential_end is not None:
         level = max(level, 1)
@@ -653,12 +779,18 @@ def _verdict(rate: float, chi: ChiSquareSummary) -> tuple[str, tuple[str, ...]]:
             f"has the even value-pair counts of sequentially embedded bits, the rest not; {check}"
         )
     if not reasons:
-        reasons.append(f"no sign of LSB replacement (estimated rate {rate:.1%})")
+        reasons.append(f"no sign of LSB replacement (estimated rate {rate:.1%}) and no bit "
+                       "plane looks random")
     return VERDICTS[level], tuple(reasons)
 
 
-def analyze(pixels: np.ndarray, windows: int = 100) -> Report:
-    """Run all estimators and give a verdict on LSB replacement.
+def _figures(values: np.ndarray) -> str:
+    return ", ".join(f"{v:.3f}" for v in values)
+
+
+def analyze(pixels: np.ndarray, windows: int = 100,
+            progress: Progress | None = None) -> Report:
+    """Run all estimators and give a verdict on LSB replacement and random low bit planes.
 
     Parameters
     ----------
@@ -666,20 +798,30 @@ def analyze(pixels: np.ndarray, windows: int = 100) -> Report:
         C = 1 to 4; alpha (channel 2 of 2, 4 of 4) is ignored. H and W at least 4.
     windows : int, optional
         Number of raster-order chunks for the sliding chi-square test.
+    progress : callable, optional
+        ``progress(stage, done, total)`` per estimator (:mod:`stegokit.progress`).
 
     Returns
     -------
     Report
-        "likely stego" when the overall rate reaches ``LIKELY_RATE``; "suspicious" when it
-        reaches ``SUSPICIOUS_RATE`` or the chi-square windows show a sequential run that RS
-        and SPA confirm (``ChiSquareSummary.sequential_end``); "clean" otherwise. "clean"
-        means that no LSB replacement was found, not that nothing is hidden.
+        "likely stego" when the overall rate reaches ``LIKELY_RATE`` or the low ``PLANES``
+        bit planes look random (:func:`random_planes`);
+        "suspicious" when the rate reaches ``SUSPICIOUS_RATE`` or the chi-square windows show
+        a sequential run that RS and SPA confirm (``ChiSquareSummary.sequential_end``);
+        "clean" otherwise. "clean" means that none of these was found, not that nothing is
+        hidden: ±1 embedding at low rates, and encrypted stegokit payloads at 1 bit per value,
+        look clean to these tests.
     """
     colour = _colour(pixels)
-    rs, spa = _estimates(colour)
+    rs, spa = rs_rate(colour, progress), spa_rate(colour, progress)
     rate = _overall_rate(rs, spa)
-    chi = _summarise_chi_square(colour, windows)
-    verdict, reasons = _verdict(rate, chi)
+    window_p = chi_square_windows(colour, windows, progress)
+    chi = _summarise_chi_square(colour, window_p)
+    stage(progress, "Bit planes")
+    hist = _difference_histogram(colour)
+    correlation = _circular_means(hist)
+    depth = random_planes(correlation, int(hist.sum()))
+    verdict, reasons = _verdict(rate, chi, correlation, depth)
     return Report(
         verdict=verdict,
         rate=rate,
@@ -688,6 +830,8 @@ def analyze(pixels: np.ndarray, windows: int = 100) -> Report:
         spa=tuple(float(s) for s in spa),
         chi_square=chi,
         reasons=reasons,
+        plane_correlation=tuple(float(c) for c in correlation),
+        random_planes=depth,
     )
 
 

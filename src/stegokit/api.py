@@ -20,6 +20,7 @@ from .container import Payload
 from .errors import CapacityError, InputError, NoPayloadError
 from .images import Picture
 from .metrics import psnr, psnr_of_error
+from .progress import Progress, stage
 
 
 @dataclass(frozen=True)
@@ -42,15 +43,16 @@ class EmbedResult:
         return self.picture.pixels
 
     def save(self, path: str | os.PathLike, *, force: bool = False, quality: int = 95,
-             keep_metadata: bool = False) -> tuple[str, ...]:
+             keep_metadata: bool = False, progress: Progress | None = None) -> tuple[str, ...]:
         """Write the stego image, format from the extension. Lossy formats are refused for the
         LSB codec; the neural codec may be saved as JPEG at ``quality``.
 
         The cover's GPS position, serial numbers and the like are left out unless
         ``keep_metadata`` (:func:`images.strip_private_metadata`); returns what was left out.
+        ``progress`` hears of the encoding (:mod:`stegokit.progress`).
         """
         return images.save(self.picture, path, force=force, lossless=self.method != "neural",
-                           quality=quality, keep_metadata=keep_metadata)
+                           quality=quality, keep_metadata=keep_metadata, progress=progress)
 
 
 @dataclass(frozen=True)
@@ -217,7 +219,8 @@ ADAPTIVE_MIN_RATE = 0.005
 
 def lsb_container(payload: Payload, pixels: np.ndarray, bits: int,
                   lock: tuple[bytes, crypto.Keys] | None = None, *, adaptive: bool = True,
-                  min_rate: float = ADAPTIVE_MIN_RATE) -> tuple[bytes, int, lsb.Carrier]:
+                  min_rate: float = ADAPTIVE_MIN_RATE,
+                  progress: Progress | None = None) -> tuple[bytes, int, lsb.Carrier]:
     """Pack ``payload`` for the LSB codec on ``pixels``: the container, the layout code it
     is written with (``adaptive.CODE``, a Hamming code, or 0: none) and the scanned carrier,
     all as :func:`embed_text` uses them.
@@ -225,12 +228,12 @@ def lsb_container(payload: Payload, pixels: np.ndarray, bits: int,
     At 1 bit per value the adaptive layout is taken when the payload fits it (``adaptive``
     True) and uses at least ``min_rate`` bits per value, else matrix embedding when the
     payload leaves room. The payload is compressed once; the container is packed again only
-    if the layout code is not 0.
+    if the layout code is not 0. ``progress`` hears of the carrier scan.
     """
     encoded = container.encode(payload)
     data = container.pack(encoded, codec=container.CODEC_LSB, param=lsb.layout_param(bits),
                           lock=lock)
-    carrier = lsb.Carrier(pixels, bits, lock is not None)
+    carrier = lsb.Carrier(pixels, bits, lock is not None, progress)
     rate = len(data) * 8 / lsb.value_count(pixels.shape)
     code = ADAPTIVE if adaptive and rate >= min_rate and carrier.adaptive_fits(len(data)) \
         else carrier.matrix_code(len(data))
@@ -253,6 +256,7 @@ def embed_text(
     kdf: crypto.KdfParams | None = None,
     rng: np.random.Generator | int | None = None,
     adaptive: bool = True,
+    progress: Progress | None = None,
 ) -> EmbedResult:
     """Hide a text (``str``) or a file (``bytes`` with ``filename``) in a cover with the LSB codec.
 
@@ -278,6 +282,8 @@ def embed_text(
         docs/format.md) when the payload fits it (up to about 0.5 bits per value) and is
         not tiny (:data:`ADAPTIVE_MIN_RATE`; ``stealth`` always uses it); False keeps to the
         earlier layouts (±1 matching, Hamming matrix embedding).
+    progress : callable, optional
+        ``progress(stage, done, total)`` as the work goes (:mod:`stegokit.progress`).
 
     Returns
     -------
@@ -288,22 +294,26 @@ def embed_text(
         raise InputError("--bits must be 1, 2, 3 or 4")
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
+    stage(progress, "Reading the cover")
     picture = images.load(cover)
     payload = as_payload(message, filename)
     if method == "neural":
+        stage(progress, "Hiding the message (neural codec)")
         return _embed_neural(picture, payload, passphrase is not None or recipient is not None)
     lock = make_lock(passphrase, recipient, kdf)
     encrypted = lock is not None
     data, code, carrier = lsb_container(payload, picture.pixels, bits, lock,
                                         adaptive=adaptive or stealth,
-                                        min_rate=0 if stealth else ADAPTIVE_MIN_RATE)
+                                        min_rate=0 if stealth else ADAPTIVE_MIN_RATE,
+                                        progress=progress)
     stored = len(data) - (crypto.KEY_BLOCK_SIZE if encrypted else 0)
     if stored > carrier.room:
         raise _capacity_error(payload, picture, bits, encrypted)
     rate = len(data) * 8 / lsb.value_count(picture.pixels.shape)
     notes = _rate_checks(rate, len(data), stealth, bits, code == ADAPTIVE)
     pixels, changed = lsb.embed(picture.pixels, data, bits=bits, code=code,
-                                keys=lock[1] if lock else None, rng=rng, carrier=carrier)
+                                keys=lock[1] if lock else None, rng=rng, carrier=carrier,
+                                progress=progress)
     # at 1 bit every changed value moved by exactly 1: no need to compare the images
     quality = psnr_of_error(changed, pixels.size) if bits == 1 else psnr(picture.pixels, pixels)
     return EmbedResult(
@@ -323,7 +333,8 @@ def embed_text(
 def extract_text(stego, *, passphrase: str | bytes | None = None,
                  private_key: bytes | None = None, method: str = "auto",
                  kdf: crypto.KdfParams | None = None,
-                 max_payload: int | None = None) -> Extraction:
+                 max_payload: int | None = None,
+                 progress: Progress | None = None) -> Extraction:
     """Recover what :func:`embed_text` hid; the codec, bit depth and encryption are detected.
 
     ``method="auto"`` tries the LSB codec, then the neural codec; ``"lsb"`` or ``"neural"``
@@ -331,7 +342,8 @@ def extract_text(stego, *, passphrase: str | bytes | None = None,
     payload is returned: plain containers and the neural codec, which anyone can write, are
     refused. ``kdf`` is the Argon2id cost the passphrase was used with (default
     ``crypto.DEFAULT_KDF``; images store none). A compressed payload inflates to at most
-    ``max_payload`` bytes (default :func:`stegokit.container.record_limit`).
+    ``max_payload`` bytes (default :func:`stegokit.container.record_limit`). ``progress``
+    hears of the stages (:mod:`stegokit.progress`).
 
     Raises NoPayloadError (nothing found), AuthenticationError (wrong secret, no
     authenticated payload, damaged data) or FormatError (a payload over the size limit).
@@ -342,9 +354,12 @@ def extract_text(stego, *, passphrase: str | bytes | None = None,
     if unlock is not None and method == "neural":
         raise InputError("the neural codec carries no encryption or authentication: leave "
                          "out the passphrase or key to read it")
+    stage(progress, "Reading the image")
     picture = images.load(stego)
     if method == "neural":
+        stage(progress, NEURAL_STAGE)
         return _extract_neural(picture)
+    stage(progress, "Looking for a hidden message")
     try:
         found = lsb.extract(picture.pixels, unlock=unlock, max_record=max_payload)
     except NoPayloadError:
@@ -352,6 +367,7 @@ def extract_text(stego, *, passphrase: str | bytes | None = None,
         # then finds the sealed payload or raises AuthenticationError)
         if method == "lsb" or not _neural_can_read(picture):
             raise
+        stage(progress, NEURAL_STAGE)
         try:
             return _extract_neural(picture)
         except NoPayloadError:
@@ -362,6 +378,9 @@ def extract_text(stego, *, passphrase: str | bytes | None = None,
                          "file: use stegokit reveal-image")
     return Extraction(found.payload, container.CODEC_NAMES[found.codec], found.param & 0x0F,
                       found.encrypted, picture.notices)
+
+
+NEURAL_STAGE = "Trying the neural decoder"
 
 
 def _neural_can_read(picture: Picture) -> bool:

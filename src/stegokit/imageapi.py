@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +22,13 @@ from .container import Payload
 from .errors import AuthenticationError, CapacityError, InputError
 from .images import Picture
 from .metrics import psnr
+from .progress import Progress, stage
 
 AUTO = "auto"
 MODES = (AUTO, LOSSLESS, NIBBLE, PLANES)
 DEFAULT_PLANES = 4
+#: The stage of encoding the secret as image files (:mod:`stegokit.progress`).
+PACKING = "Packing the secret"
 _WEBP_MAX_SIDE = 16383
 
 
@@ -65,6 +68,8 @@ class HideResult:
 
     @property
     def notices(self) -> tuple[str, ...]:
+        """What loading the cover and the secret changed (conversions, dropped bits), and
+        the secret's private metadata left out."""
         left_out = ()
         if self.secret_metadata_removed:
             left_out = ("left out of the hidden image's metadata: "
@@ -72,13 +77,14 @@ class HideResult:
         return self.picture.notices + left_out
 
     def save(self, path: str | os.PathLike, *, force: bool = False,
-             keep_metadata: bool = False) -> tuple[str, ...]:
+             keep_metadata: bool = False, progress: Progress | None = None) -> tuple[str, ...]:
         """Write the stego image (lossless formats only).
 
         The cover's GPS position, serial numbers and the like are left out unless
         ``keep_metadata`` (:func:`images.strip_private_metadata`); returns what was left out.
         """
-        return images.save(self.picture, path, force=force, keep_metadata=keep_metadata)
+        return images.save(self.picture, path, force=force, keep_metadata=keep_metadata,
+                           progress=progress)
 
 
 @dataclass(frozen=True)
@@ -107,10 +113,12 @@ class RevealResult:
     def exact(self) -> bool:
         return self.mode != PLANES
 
-    def save(self, path: str | os.PathLike, *, force: bool = False) -> None:
+    def save(self, path: str | os.PathLike, *, force: bool = False,
+             progress: Progress | None = None) -> None:
         """Write the secret: PNG when the path has no extension; lossy formats only for
         ``planes``. A hidden file of the same format is written byte for byte."""
         fmt = output_format(path, exact=self.exact)
+        stage(progress, f"Writing {fmt}")
         data = self.data if self.data and fmt == self.data_format else images.encode(
             self.picture, fmt)
         images.write_atomic(path, data, force=force)
@@ -252,6 +260,7 @@ def hide_image(
     recipient: bytes | None = None,
     kdf: crypto.KdfParams | None = None,
     rng: np.random.Generator | int | None = None,
+    progress: Progress | None = None,
 ) -> HideResult:
     """Hide a whole image inside a cover image.
 
@@ -274,6 +283,8 @@ def hide_image(
     kdf : KdfParams, optional
         Argon2id cost for a passphrase (default ``crypto.DEFAULT_KDF``).
     rng : Generator or seed, optional
+    progress : callable, optional
+        ``progress(stage, done, total)`` as the work goes (:mod:`stegokit.progress`).
 
     Returns
     -------
@@ -294,7 +305,9 @@ def hide_image(
     if resize and mode in (LOSSLESS, NIBBLE):
         raise InputError("--resize only applies to --mode planes or auto")
     rng = np.random.default_rng(rng)
+    stage(progress, "Reading the cover")
     cover_picture = images.load(cover)
+    stage(progress, "Reading the secret")
     source = _load_secret(secret)
     lock = make_lock(passphrase, recipient, kdf)
     encrypted = lock is not None
@@ -302,10 +315,11 @@ def hide_image(
     k = bits or DEFAULT_PLANES
     smallest = None
     if mode in (AUTO, LOSSLESS):
+        stage(progress, PACKING)
         fitted, smallest = _fit_lossless(source, cover_picture.pixels, encrypted,
                                          bits if mode == LOSSLESS and bits else 4)
         if fitted is not None:
-            return _hide_lossless(cover_picture, source, fitted, lock, rng)
+            return _hide_lossless(cover_picture, source, fitted, lock, rng, progress)
         if mode == LOSSLESS:
             raise _too_large(cover_picture.pixels, source, encrypted, k, smallest)
     depth = imagehide.NIBBLE_DEPTH if mode == NIBBLE else k
@@ -317,12 +331,14 @@ def hide_image(
             raise _too_large(cover_picture.pixels, source, encrypted, k, smallest)
         source, resized_from = _fit_planes(source, shape, encrypted, k), (w, h)
     if mode == NIBBLE:
-        return _hide_stream(cover_picture, source, NIBBLE, k, lock, rng, resized_from)
-    return _hide_planes(cover_picture, source, k, lock, rng, resized_from)
+        return _hide_stream(cover_picture, source, NIBBLE, k, lock, rng, resized_from,
+                            progress=progress)
+    return _hide_planes(cover_picture, source, k, lock, rng, resized_from, progress)
 
 
 def _hide_planes(cover: Picture, secret: _Secret, k: int, lock, rng: np.random.Generator,
-                 resized_from: tuple[int, int] | None) -> HideResult:
+                 resized_from: tuple[int, int] | None,
+                 progress: Progress | None = None) -> HideResult:
     """``planes``: the symbols as an image file at fewer than ``k`` bits per value when they
     compress that far (less distortion), else the fixed-rate stream at ``k``."""
     pixels = secret.picture.pixels
@@ -330,6 +346,7 @@ def _hide_planes(cover: Picture, secret: _Secret, k: int, lock, rng: np.random.G
     levels = imagehide.planes_levels(pixels, k)
     secret_psnr = psnr(pixels, imagehide.planes_pixels(symbols, pixels.shape, levels))
     encrypted = lock is not None
+    stage(progress, PACKING)
     file, fmt = _smallest_file(Picture(symbols.reshape(pixels.shape)))
     data = imagehide.pack_planes(file, k, levels)
     for bits in range(1, k):
@@ -337,18 +354,21 @@ def _hide_planes(cover: Picture, secret: _Secret, k: int, lock, rng: np.random.G
             packed = container.pack(Payload(data, "image"), codec=container.CODEC_IMAGE,
                                     param=imagehide.param(PLANES, bits, packed=True), lock=lock)
             stego, changed = lsb.embed(cover.pixels, packed, bits=bits,
-                                       keys=lock[1] if lock else None, rng=rng)
+                                       keys=lock[1] if lock else None, rng=rng,
+                                       progress=progress)
             return _result(cover, stego, secret, PLANES, bits, encrypted, secret_psnr, fmt,
                            len(data), changed, True, resized_from, k)
-    return _hide_stream(cover, secret, PLANES, k, lock, rng, resized_from, secret_psnr)
+    return _hide_stream(cover, secret, PLANES, k, lock, rng, resized_from, secret_psnr,
+                        progress)
 
 
 def _hide_stream(cover: Picture, secret: _Secret, mode: str, k: int, lock,
                  rng: np.random.Generator, resized_from: tuple[int, int] | None,
-                 secret_psnr: float = math.inf) -> HideResult:
+                 secret_psnr: float = math.inf,
+                 progress: Progress | None = None) -> HideResult:
     pixels = secret.picture.pixels
     stego, changed = imagehide.embed_stream(cover.pixels, pixels, mode=mode, k=k, lock=lock,
-                                            rng=rng)
+                                            rng=rng, progress=progress)
     depth = imagehide.NIBBLE_DEPTH if mode == NIBBLE else k
     symbols = pixels.size * (2 if mode == NIBBLE else 1)
     return _result(cover, stego, secret, mode, depth, lock is not None, secret_psnr, None,
@@ -361,8 +381,9 @@ def _result(cover: Picture, stego: np.ndarray, secret: _Secret, mode: str, bits:
             packed: bool, resized_from: tuple[int, int] | None = None,
             k: int | None = None) -> HideResult:
     h, w = secret.shape[:2]
+    picture = replace(cover.with_pixels(stego), notices=cover.notices + secret.picture.notices)
     return HideResult(
-        picture=cover.with_pixels(stego), mode=mode, bits=bits, encrypted=encrypted,
+        picture=picture, mode=mode, bits=bits, encrypted=encrypted,
         cover_psnr=psnr(cover.pixels, stego), secret_psnr=secret_psnr, secret_size=(w, h),
         secret_mode=secret.picture.mode, secret_format=fmt, stored_bytes=stored, changed=changed,
         packed=packed, k=k, resized_from=resized_from,
@@ -371,12 +392,13 @@ def _result(cover: Picture, stego: np.ndarray, secret: _Secret, mode: str, bits:
 
 
 def _hide_lossless(cover: Picture, secret: _Secret, fitted: tuple[bytes, str, str, int],
-                   lock, rng: np.random.Generator) -> HideResult:
+                   lock, rng: np.random.Generator,
+                   progress: Progress | None = None) -> HideResult:
     data, fmt, name, bits = fitted
     packed = container.pack(Payload(data, "image", name), codec=container.CODEC_IMAGE,
                             param=imagehide.param(LOSSLESS, bits, packed=True), lock=lock)
     pixels, changed = lsb.embed(cover.pixels, packed, bits=bits,
-                                keys=lock[1] if lock else None, rng=rng)
+                                keys=lock[1] if lock else None, rng=rng, progress=progress)
     return _result(cover, pixels, secret, LOSSLESS, bits, lock is not None, math.inf, fmt,
                    len(data), changed, True)
 
@@ -395,21 +417,25 @@ def _hidden_pixel_limit(stored: bytes) -> int:
 
 def reveal_image(stego, *, passphrase: str | bytes | None = None,
                  private_key: bytes | None = None, kdf: crypto.KdfParams | None = None,
-                 max_payload: int | None = None) -> RevealResult:
+                 max_payload: int | None = None,
+                 progress: Progress | None = None) -> RevealResult:
     """Recover the image :func:`hide_image` hid; mode, depth and encryption are detected.
 
     With a passphrase or private key only an encrypted image is returned (``kdf`` must be
     the cost it was hidden with, default ``crypto.DEFAULT_KDF``). A hidden image file may
     inflate to ``max_payload`` bytes (default: :func:`stegokit.container.record_limit`) and
-    decode to at most :data:`HIDDEN_PIXELS_PER_BYTE` pixels per byte stored.
+    decode to at most :data:`HIDDEN_PIXELS_PER_BYTE` pixels per byte stored. ``progress``
+    hears of the stages (:mod:`stegokit.progress`).
 
     Raises NoPayloadError (nothing found), InputError (a text or file, not an image; an
     image larger than its stored size can honestly hold) or AuthenticationError (wrong
     secret, a plain image when a secret was given, damaged data).
     """
+    stage(progress, "Reading the image")
     picture = images.load(stego)
+    stage(progress, "Looking for a hidden image")
     found = imagehide.extract(picture.pixels, unlock=make_unlock(passphrase, private_key, kdf),
-                              max_record=max_payload)
+                              max_record=max_payload, progress=progress)
     if found.mode == LOSSLESS:
         secret = images.load_bytes(found.data, found.name or "the hidden image",
                                    max_pixels=_hidden_pixel_limit(found.data))

@@ -4,7 +4,9 @@ Loading accepts a path, a ``PIL.Image.Image`` or an array. Only the formats of
 :data:`READ_FORMATS` are decoded, recognised by their content whatever the file's name, so a
 PostScript, PSD or other file named ``.png`` never reaches the Pillow plugin for its format.
 Modes L, LA, RGB and RGBA are kept as they are (C = 1, 2, 3, 4); palette, bilevel, CMYK and
-other 8-bit modes are converted with a notice; 16-bit and floating-point images are refused.
+other 8-bit modes are converted with a notice; 16-bit images keep the high 8 bits of each
+value, with a notice saying that the low 8 are dropped (:attr:`Picture.dropped_bits`);
+32-bit integer and floating-point images are refused.
 Saving picks the format from the file's extension, refuses lossy formats where the data must
 survive bit for bit, keeps the metadata that matters (ICC profile, PNG text, EXIF,
 resolution) less what says where and with which camera a photo was taken
@@ -16,7 +18,6 @@ from __future__ import annotations
 import io
 import os
 import struct
-import tempfile
 import warnings
 import zlib
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ import numpy as np
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from .errors import InputError, OutputError, OutputExistsError
+from .progress import Progress, stage
 
 #: Refuse images above this many pixels (Pillow's decompression-bomb guard); override with
 #: the environment variable STEGOKIT_MAX_PIXELS.
@@ -60,6 +62,8 @@ class Picture:
     info: dict = field(default_factory=dict)
     notices: tuple[str, ...] = ()
     source_format: str | None = None
+    #: Low bits of each value that loading dropped: 8 for a 16-bit file, else 0.
+    dropped_bits: int = 0
 
     @property
     def mode(self) -> str:
@@ -71,7 +75,7 @@ class Picture:
 
     def with_pixels(self, pixels: np.ndarray) -> Picture:
         """The same picture (metadata, notices) with other pixels."""
-        return Picture(pixels, self.info, self.notices, self.source_format)
+        return Picture(pixels, self.info, self.notices, self.source_format, self.dropped_bits)
 
 
 def max_pixels() -> int:
@@ -83,21 +87,46 @@ def max_pixels() -> int:
 
 
 def _check_mode(mode: str) -> None:
-    """Refuse the modes stegokit cannot read as 8-bit channels."""
-    if mode in _KEPT_MODES or mode == "P" or mode in _CONVERSIONS:
+    """Refuse the modes stegokit cannot read as 8-bit channels (16-bit ones it converts)."""
+    if mode in _KEPT_MODES or mode == "P" or mode in _CONVERSIONS or mode.startswith("I;16"):
         return
-    if mode in ("I", "F") or mode.startswith("I;"):
+    if mode in ("I", "F") or mode.startswith(("I;", "F;")):
         raise InputError(
-            f"{mode} images (16-bit or floating point) are not supported: "
-            "convert the image to 8 bits per channel first"
+            f"images of {'32-bit integer' if mode.startswith('I') else 'floating-point'} "
+            "values are not supported: save the image with 8 or 16 bits per channel"
         )
     raise InputError(f"images of mode {mode} are not supported")
 
 
-def _normalize(image: Image.Image) -> tuple[Image.Image, list[str]]:
+def _raw_mode(image: Image.Image) -> str:
+    """The decoder's raw mode of the file's pixels (read before ``load()``), or ""."""
+    for tile in getattr(image, "tile", None) or ():
+        raw = tile.args if isinstance(tile.args, str) else (tile.args or ("",))[0]
+        if isinstance(raw, str):
+            return raw
+    return ""
+
+
+def _sixteen_bit(image: Image.Image) -> bool:
+    """Whether the file stores 16 bits per value (Pillow hands 16-bit RGB, RGBA and LA PNGs
+    over as 8-bit images, so the decoder's raw mode tells)."""
+    return image.mode.startswith("I;16") or ";16" in _raw_mode(image)
+
+
+def _dropped_notice(name: str, mode: str) -> str:
+    return (f"{name} has 16 bits per value; stegokit works with 8: kept the high 8 bits of "
+            f"each value and dropped the low 8 (the {mode} output has 8 bits per value)")
+
+
+def _normalize(image: Image.Image) -> tuple[Image.Image | np.ndarray, list[str]]:
+    """The image in one of the kept modes (or, for 16-bit grey, its 8-bit pixels), and the
+    notices of what was converted."""
     notices = []
     if image.mode in _KEPT_MODES:
         return image, notices
+    if image.mode.startswith("I;16"):
+        wide = np.asarray(image).astype(np.uint16)  # native byte order, whatever the file's
+        return (wide >> np.uint16(8)).astype(np.uint8), notices
     _check_mode(image.mode)
     target = _CONVERSIONS.get(image.mode)
     if image.mode == "P" and (image.info.get("transparency") is not None):
@@ -195,10 +224,10 @@ def inspect(path: str | os.PathLike, name: str | None = None) -> FileHeader:
 
     The rules of :func:`load` that a header can answer: one of :data:`READ_FORMATS`,
     recognised by content; at least one pixel and at most :func:`max_pixels`; 8 bits per
-    channel. Beyond the header, a truncated file is refused where that needs no decoding: a
-    PNG's chunks are read to IEND with their CRCs checked, and a JPEG must hold an end marker
-    after its scan data. Any failure is an :class:`InputError` in :func:`load`'s words,
-    naming the file ``name`` (default: its path).
+    channel (16-bit ones are read as 8). Beyond the header, a truncated file is refused where
+    that needs no decoding: a PNG's chunks are read to IEND with their CRCs checked, and a
+    JPEG must hold an end marker after its scan data. Any failure is an :class:`InputError`
+    in :func:`load`'s words, naming the file ``name`` (default: its path).
     """
     file = os.fspath(path)
     name = name or file
@@ -236,16 +265,23 @@ def _from_pillow(image: Image.Image, name: str, limit: int | None = None) -> Pic
         if getattr(image, "n_frames", 1) > 1:
             notices.append(f"{name} is animated: only its first frame is used")
             image.seek(0)
+        deep = _sixteen_bit(image)
+        # Pillow reads a 16-bit LA PNG as RGBA with R = G = B: back to LA
+        grey_alpha = deep and image.mode == "RGBA" and _raw_mode(image).startswith("LA;")
         image.load()
         info = _kept_info(image)
         source_format = image.format
+        if grey_alpha:
+            image = image.convert("LA")
         image, converted = _normalize(image)
         pixels = np.asarray(image, dtype=np.uint8)
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
     if pixels.shape[0] < 1 or pixels.shape[1] < 1:
         raise InputError(f"{name}: the image is empty")
-    return Picture(pixels, info, tuple(notices + converted), source_format)
+    if deep:
+        converted.append(_dropped_notice(name, _MODE_OF_DEPTH[pixels.shape[2]]))
+    return Picture(pixels, info, tuple(notices + converted), source_format, 8 if deep else 0)
 
 
 def _check_array(pixels: np.ndarray) -> np.ndarray:
@@ -386,6 +422,8 @@ def write_atomic(path: str | os.PathLike, data: bytes | Callable[[BinaryIO], Non
         raise OutputError(f"{os.fspath(path)}: is a directory")
     if target.exists() and not force:
         raise OutputExistsError(os.fspath(path))
+    import tempfile  # (only writers need it: reading an image stays lighter)
+
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
@@ -504,16 +542,18 @@ def strip_private_metadata(picture: Picture) -> tuple[Picture, tuple[str, ...]]:
 
 def save(picture: Picture, path: str | os.PathLike, *, force: bool = False,
          lossless: bool = True, quality: int = 95,
-         keep_metadata: bool = False) -> tuple[str, ...]:
+         keep_metadata: bool = False, progress: Progress | None = None) -> tuple[str, ...]:
     """Encode a picture by the path's extension and write it atomically.
 
     Unless ``keep_metadata``, GPS position, serial numbers and the like are left out
-    (:func:`strip_private_metadata`). Returns the names of what was left out.
+    (:func:`strip_private_metadata`). Returns the names of what was left out. ``progress``
+    hears of the encoding (one stage, not measured: Pillow encodes in one call).
     """
     fmt = output_format(path, lossless=lossless)
     removed: tuple[str, ...] = ()
     if not keep_metadata:
         picture, removed = strip_private_metadata(picture)
+    stage(progress, f"Writing {fmt}")
     write_atomic(path, lambda handle: write_image(handle, picture, fmt, quality=quality),
                  force=force)
     return removed

@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING
 from .errors import InputError, StegokitError
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from .analysis import Report
     from .api import CapacityReport, EmbedResult, Extraction
     from .container import Payload
@@ -26,6 +24,8 @@ if TYPE_CHECKING:
     from .imageapi import HideResult, RevealResult
     from .images import Picture
     from .inbox import Arrival
+    from .keyless import Found
+    from .progress import Progress
 
 #: Every key of a ``--json`` document: ``key -> (JSON types, meaning)``. Types are JSON's
 #: (string, integer, number, boolean, array, object, null) joined by ``|``. A key that
@@ -67,7 +67,8 @@ SCHEMA: dict[str, tuple[str, str]] = {
                          "serial numbers...)"),
     "text": ("string|null", "the hidden text (null: the payload is not text)"),
     "name": ("string|null", "a file payload's stored name; a user's or contact's name"),
-    "notices": ("array", "batch: the notices the single command prints on stderr"),
+    "notices": ("array", "what loading the image changed (16-bit values cut to 8...) and "
+                "other notices the command prints on stderr"),
     # capacity and analyze
     "width": ("integer", "the examined image's width in pixels"),
     "height": ("integer", "the examined image's height in pixels"),
@@ -87,6 +88,12 @@ SCHEMA: dict[str, tuple[str, str]] = {
     "file": ("object", "analyze: the file's traits (format, chunks, text, findings...)"),
     "stegokit_container": ("string|null", "analyze: a sentence when a plain stegokit message "
                            "is readable without a key"),
+    "readable_payload": ("object|null", "analyze: the stegokit data anyone can read without a "
+                         "key (what extract-text or reveal-image would find); null: none"),
+    "plane_correlation": ("array", "analyze: how much neighbouring values agree in bit planes "
+                          "0-4 (near 0: the plane looks random)"),
+    "random_planes": ("integer", "analyze: 4 when the low four bit planes look like random "
+                      "data written over a photo, else 0"),
     # the keyring (user, contact, history)
     "email": ("string", "a user's or contact's e-mail address"),
     "public_key": ("string|null", "the one-line public key (null: the stored key fails its "
@@ -200,6 +207,7 @@ def embed_report(result: EmbedResult, payload: Payload, output: str | os.PathLik
         "rate": result.rate if lsb else None,
         "psnr": result.psnr,
         "removed_metadata": list(removed),
+        "notices": list(result.notices),
     }
 
 
@@ -211,7 +219,8 @@ def extract_report(found: Extraction, output: str | os.PathLike | None = None) -
             "payload_bytes": len(payload.data),
             "text": payload.text if payload.kind == "text" else None,
             "name": payload.name or None,
-            "output": None if output is None else os.fspath(output)}
+            "output": None if output is None else os.fspath(output),
+            "notices": list(found.notices)}
 
 
 def hide_report(result: HideResult, requested_mode: str, output: str | os.PathLike,
@@ -237,6 +246,7 @@ def hide_report(result: HideResult, requested_mode: str, output: str | os.PathLi
         "changed": result.changed,
         "resized_from": list(result.resized_from) if result.resized_from else None,
         "removed_metadata": list(removed),
+        "notices": list(result.notices),
     }
 
 
@@ -272,45 +282,50 @@ def capacity_report(report: CapacityReport) -> dict:
             "neural": report.neural, "hide_image": report.image}
 
 
-def visible_container(pixels: np.ndarray) -> str | None:
-    """A sentence if a stegokit container can be read without any key, else None."""
-    from .codecs import lsb
-
-    try:
-        found = lsb.extract(pixels)
-    except StegokitError:
-        return None
-    return (f"a plain (unencrypted) stegokit message is readable by anyone: "
-            f"{len(found.payload.data)} bytes of {found.payload.kind}")
-
-
 @dataclass(frozen=True)
 class Examination:
-    """What ``analyze`` finds in one image file."""
+    """What ``analyze`` finds in one image file: the statistics (with the verdict, raised
+    when a payload is readable without a key), the file's traits, and that payload."""
 
     picture: Picture
     report: Report
     traits: FileTraits
-    container: str | None
+    readable: Found | None
+
+    @property
+    def container(self) -> str | None:
+        """The sentence saying what stegokit data is readable without a key, or None."""
+        return self.readable.sentence() if self.readable else None
 
     def to_dict(self) -> dict:
         """What ``analyze --json`` prints."""
         return {**self.report.to_dict(), "file": self.traits.to_dict(),
-                "stegokit_container": self.container}
+                "stegokit_container": self.container,
+                "readable_payload": self.readable.to_dict() if self.readable else None,
+                "notices": list(self.picture.notices)}
 
 
-def examine(path: str | os.PathLike) -> Examination:
-    """Run the steganalysis of ``analyze`` on an image file.
+def examine(path: str | os.PathLike, progress: Progress | None = None) -> Examination:
+    """Run the steganalysis of ``analyze`` on an image file; ``progress`` hears of the
+    stages (:mod:`stegokit.progress`).
 
     Raises InputError for an unreadable image or one under 4×4 pixels.
     """
     from pathlib import Path
 
-    from . import analysis, filetraits, images
+    from . import analysis, filetraits, images, keyless
+    from .progress import stage
 
+    stage(progress, "Reading the image")
     picture = images.load(path)
     if min(picture.pixels.shape[:2]) < 4:
         raise InputError(f"{os.fspath(path)}: too small to analyse (at least 4×4 pixels)")
-    return Examination(picture, analysis.analyze(picture.pixels),
-                       filetraits.inspect_file(Path(path).read_bytes()),
-                       visible_container(picture.pixels))
+    report = analysis.analyze(picture.pixels, progress=progress)
+    stage(progress, "Looking for stegokit data")
+    readable = keyless.find(picture.pixels)
+    if readable is not None:
+        report = report.with_finding(readable.sentence(), "likely stego")
+    else:
+        report = report.noting(keyless.UNSEEN)
+    return Examination(picture, report, filetraits.inspect_file(Path(path).read_bytes()),
+                       readable)

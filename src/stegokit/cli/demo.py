@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +19,8 @@ SHORT = "meet at the old mill"
 
 def sample_path() -> Path:
     """The bundled sample cover (a public-domain NASA photo, 384×384)."""
+    from importlib import resources
+
     return Path(str(resources.files("stegokit") / "data" / "sample.png"))
 
 
@@ -63,6 +63,8 @@ def demo(
         else:
             typer.echo(f"Wrote the sample photo to {safe(str(sample))}.")
         return
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="stegokit-demo-") as scratch:
         folder = keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)

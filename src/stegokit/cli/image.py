@@ -24,8 +24,8 @@ from .common import (
     refuse_overwriting_inputs,
     removed_metadata,
     safe,
-    working,
 )
+from .progress import showing
 from .text import check_output
 from .users import OpenAsOption, ToOption, opening_secrets, record_embed, sealing_secrets
 
@@ -92,10 +92,11 @@ def hide_image(
     refuse_overwriting_inputs(output, cover, secret)
     check_output(output, force)
     key, recipient = sealing_secrets(passphrase, passphrase_file, to)
-    with working("Hiding…"):
+    with showing(not json_out) as progress:
         result = imageapi.hide_image(cover, secret, mode=mode.value, bits=bits, resize=resize,
-                                     passphrase=key, recipient=recipient)
-        removed = result.save(output, force=force, keep_metadata=keep_metadata)
+                                     passphrase=key, recipient=recipient, progress=progress)
+        removed = result.save(output, force=force, keep_metadata=keep_metadata,
+                              progress=progress)
     record_embed(f"image-{result.mode}", to, output)
     for line in result.notices:
         notice(line)
@@ -148,10 +149,10 @@ def reveal_image(
     if output.exists() and not force:
         raise OutputExistsError(str(output))
     key, secret_key = opening_secrets(passphrase, passphrase_file, user)
-    with working("Looking for a hidden image…"):
+    with showing(not json_out) as progress:
         found = imageapi.reveal_image(stego, passphrase=key, private_key=secret_key,
-                                      max_payload=max_payload)
-        found.save(output, force=force)
+                                      max_payload=max_payload, progress=progress)
+        found.save(output, force=force, progress=progress)
     if json_out:
         print_json(reports.reveal_report(found, output))
         return

@@ -26,8 +26,8 @@ from .common import (
     removed_metadata,
     safe,
     show_text,
-    working,
 )
+from .progress import showing
 from .users import OpenAsOption, ToOption, opening_secrets, record_embed, sealing_secrets
 
 if TYPE_CHECKING:
@@ -184,11 +184,11 @@ def embed_text(
     check_output(output, force, lossless=method is Method.lsb)
     payload = _read_message(message, message_file, file, allow_empty)
     secret, recipient = sealing_secrets(passphrase, passphrase_file, to)
-    with working("Hiding…"):
+    with showing(not json_out) as progress:
         result = api.embed_text(cover, payload, method=method.value, bits=bits, stealth=stealth,
-                                passphrase=secret, recipient=recipient)
+                                passphrase=secret, recipient=recipient, progress=progress)
         removed = result.save(output, force=force, quality=quality,
-                              keep_metadata=keep_metadata)
+                              keep_metadata=keep_metadata, progress=progress)
     record_embed(result.method, to, output)
     for line in result.notices:
         notice(line)
@@ -247,9 +247,10 @@ def extract_text(
     if output is not None and output.exists() and not force:
         raise OutputExistsError(str(output))
     secret, key = opening_secrets(passphrase, passphrase_file, user)
-    with working("Looking for a hidden message…"):
+    with showing(not json_out) as progress:
         found = api.extract_text(stego, passphrase=secret, private_key=key,
-                                 method=method.value, max_payload=max_payload)
+                                 method=method.value, max_payload=max_payload,
+                                 progress=progress)
     payload = found.payload
     for line in found.notices:
         notice(line)

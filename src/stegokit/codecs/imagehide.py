@@ -45,6 +45,7 @@ import numpy as np
 from .. import container, crypto
 from ..container import CODEC_IMAGE, Payload
 from ..errors import AuthenticationError, CapacityError, InputError
+from ..progress import Progress, steps
 from . import lsb
 from .order import BLOCK, FIXED_KEY, order
 
@@ -65,6 +66,8 @@ _RECORD_SIZE = container.RECORD_OVERHEAD + _RECORD.size
 _STREAM_KEY_LABEL = b"stegokit image stream key v1"
 _STREAM_MAC_LABEL = b"stegokit image stream mac v1"
 _DAMAGED = "integrity check failed: the hidden image is damaged"
+#: Stage names (:mod:`stegokit.progress`).
+HIDING, REVEALING = "Hiding the image", "Reading the hidden image"
 
 
 def param(mode: str, depth: int, *, packed: bool) -> int:
@@ -231,11 +234,15 @@ class _Layout:
             return 0
         return min(self.values, self.room + self.room // self.depth)
 
-    def sweeps(self, count: int, key: bytes):
+    def sweeps(self, count: int, key: bytes, progress: Progress | None = None,
+               stage: str = ""):
         """The stream's positions for ``count`` symbols, one sweep of the order at a time (in
-        memory order): ``(stream indices, value indices)`` pairs. Overflow symbols have none."""
-        used = min(count, self.room)
-        for positions, values in order(self.blocks, key).layout(self.start + used):
+        memory order): ``(stream indices, value indices)`` pairs. Overflow symbols have none.
+        ``progress`` hears of each sweep as a unit of ``stage``."""
+        stop = self.start + min(count, self.room)
+        sweeps = steps(progress, stage, order(self.blocks, key).layout(stop),
+                       -(-stop // self.blocks))
+        for positions, values in sweeps:
             keep = positions >= self.start
             yield positions[keep] - self.start, values[keep]
 
@@ -289,7 +296,8 @@ def _tag(masked: np.ndarray, keys: crypto.Keys | None) -> bytes:
 
 def embed_stream(pixels: np.ndarray, secret: np.ndarray, *, mode: str, k: int = 4,
                  lock: tuple[bytes, crypto.Keys] | None = None,
-                 rng: np.random.Generator | int | None = None) -> tuple[np.ndarray, int]:
+                 rng: np.random.Generator | int | None = None,
+                 progress: Progress | None = None) -> tuple[np.ndarray, int]:
     """Hide a secret image with a fixed-rate mode (``nibble`` or ``planes``).
 
     Parameters
@@ -305,6 +313,8 @@ def embed_stream(pixels: np.ndarray, secret: np.ndarray, *, mode: str, k: int = 
         From :func:`stegokit.api.make_lock`: encrypt and scatter in a keyed order.
     rng : Generator or seed, optional
         For the +1/-1 steps at 1 bit per value.
+    progress : callable, optional
+        Hears of each sweep written (:mod:`stegokit.progress`).
 
     Returns
     -------
@@ -341,7 +351,8 @@ def embed_stream(pixels: np.ndarray, secret: np.ndarray, *, mode: str, k: int = 
     stego, changed = lsb.embed(pixels, data, bits=header_depth(depth), keys=keys, rng=rng)
     flat = stego.reshape(-1)
     extra = _overflow_bits(masked[layout.room :], depth)
-    for index, where in layout.sweeps(masked.size, keys.order if keys else FIXED_KEY):
+    for index, where in layout.sweeps(masked.size, keys.order if keys else FIXED_KEY, progress,
+                                      HIDING):
         symbols = masked[index]
         head = index < extra.size
         if head.any():
@@ -386,14 +397,15 @@ class _KeptKeys:
         return self.keys
 
 
-def _read_stream(pixels: np.ndarray, count: int, layout: _Layout, key: bytes) -> np.ndarray:
+def _read_stream(pixels: np.ndarray, count: int, layout: _Layout, key: bytes,
+                 progress: Progress | None = None) -> np.ndarray:
     """The ``count`` stream symbols (overflow included) an image carries, uint8."""
     depth = layout.depth
     overflow = max(count - layout.room, 0)
     symbols = np.empty(count, dtype=np.uint8)
     extra = np.empty(overflow * depth, dtype=np.uint8)
     flat = pixels.reshape(-1)
-    for index, where in layout.sweeps(count, key):
+    for index, where in layout.sweeps(count, key, progress, REVEALING):
         got = flat[layout.flat(where)]
         symbols[index] = got & np.uint8((1 << depth) - 1)
         head = index < extra.size
@@ -405,7 +417,7 @@ def _read_stream(pixels: np.ndarray, count: int, layout: _Layout, key: bytes) ->
 
 
 def extract(pixels: np.ndarray, *, unlock: Callable[[bytes], crypto.Keys] | None = None,
-            max_record: int | None = None) -> Revealed:
+            max_record: int | None = None, progress: Progress | None = None) -> Revealed:
     """Read the secret image a stego image carries; mode and depth come from its header.
 
     Parameters
@@ -416,6 +428,8 @@ def extract(pixels: np.ndarray, *, unlock: Callable[[bytes], crypto.Keys] | None
         encrypted image is returned.
     max_record : int, optional
         The most bytes a compressed image file may inflate to (:func:`lsb.extract`).
+    progress : callable, optional
+        Hears of each sweep of a fixed-rate stream read (:mod:`stegokit.progress`).
 
     Returns
     -------
@@ -455,7 +469,7 @@ def extract(pixels: np.ndarray, *, unlock: Callable[[bytes], crypto.Keys] | None
     if (version != _RECORD_VERSION or c not in (1, 2, 3, 4) or count > layout.capacity
             or count == 0 or (mode == PLANES and k != depth)):
         raise AuthenticationError(_DAMAGED)
-    masked = _read_stream(pixels, count, layout, keys.order if keys else FIXED_KEY)
+    masked = _read_stream(pixels, count, layout, keys.order if keys else FIXED_KEY, progress)
     if not hmac.compare_digest(_tag(masked, keys), tag):
         raise AuthenticationError(_DAMAGED)
     symbols = _mask(masked, keys, depth)

@@ -27,6 +27,7 @@ import numpy as np
 from .. import container, crypto
 from ..container import HEADER_SIZE, Header, Payload
 from ..errors import AuthenticationError, CapacityError, NoPayloadError
+from ..progress import Progress, stage, steps
 from . import adaptive
 from .order import BLOCK, FIXED_KEY, Order, order
 
@@ -38,6 +39,8 @@ MAX_CODE = 6
 KEY_BLOCKS = math.ceil(crypto.V1_KEY_BLOCK_SIZE * 8 / BLOCK)
 #: Blocks a chunked pass handles at a time (its buffers stay in cache).
 _CHUNK_BLOCKS = 1 << 15
+#: The stage name of the embedding (:mod:`stegokit.progress`).
+HIDING = "Hiding the data"
 
 
 @dataclass(frozen=True)
@@ -73,12 +76,15 @@ def _value_chunks(data: np.ndarray, blocks: int):
         yield first, _value_slice(data, first * BLOCK, last * BLOCK)
 
 
-def _unsaturated_blocks(pixels: np.ndarray, blocks: int) -> np.ndarray:
+def _unsaturated_blocks(pixels: np.ndarray, blocks: int,
+                        progress: Progress | None = None) -> np.ndarray:
     """For each of the first ``blocks`` blocks, whether it holds no value at 0 or 255."""
     clear = np.empty(blocks, dtype=bool)
     size = min(blocks, _CHUNK_BLOCKS) * BLOCK
     bumped, saturated = np.empty(size, dtype=np.uint8), np.empty(size, dtype=bool)
-    for first, values in _value_chunks(_data_values(pixels), blocks):
+    chunks = steps(progress, "Scanning the cover", _value_chunks(_data_values(pixels), blocks),
+                   -(-blocks // _CHUNK_BLOCKS))
+    for first, values in chunks:
         n = len(values)
         # 0 and 255 are the values that adding 1 (modulo 256) leaves below 2
         np.add(values, np.uint8(1), out=bumped[:n])
@@ -110,9 +116,11 @@ class Carrier:
 
     Building one scans the image (at 1 bit per value); keep it to ask for the room, the
     capacity or the matrix code and to embed, rather than scanning again for each.
+    ``progress`` (:mod:`stegokit.progress`) hears of the scan.
     """
 
-    def __init__(self, pixels: np.ndarray, bits: int, encrypted: bool):
+    def __init__(self, pixels: np.ndarray, bits: int, encrypted: bool,
+                 progress: Progress | None = None):
         _check(pixels)
         self.bits, self.encrypted, self.shape = bits, encrypted, pixels.shape
         self.channels = pixels.shape[2]
@@ -123,7 +131,7 @@ class Carrier:
         #: of the image (``contiguous``: carrier indices are value indices), their indices.
         self.size, self.blocks = usable, None
         if bits == 1 and usable:
-            clear = _unsaturated_blocks(pixels, usable)
+            clear = _unsaturated_blocks(pixels, usable, progress)
             self.size = int(np.count_nonzero(clear))
             if not clear[: self.size].all():
                 self.blocks = np.flatnonzero(clear)
@@ -273,11 +281,13 @@ def write_symbols(flat: np.ndarray, where: np.ndarray, symbols: np.ndarray, bits
 
 
 def _write_ordered(flat: np.ndarray, carrier: Carrier, sequence: Order, data: bytes,
-                   bits: int, rng: np.random.Generator) -> int:
+                   bits: int, rng: np.random.Generator, progress: Progress | None = None) -> int:
     """Write ``data`` along an order, one sweep at a time (bounded memory, memory order)."""
     symbols = _symbols(data, bits)
     changed = 0
-    for positions, where in sequence.layout(len(symbols)):
+    sweeps = steps(progress, HIDING, sequence.layout(len(symbols)),
+                   -(-len(symbols) // sequence.blocks))
+    for positions, where in sweeps:
         changed += write_symbols(flat, carrier.flat(where), symbols[positions], bits, rng)
     return changed
 
@@ -479,17 +489,17 @@ def _flip_words(sweep: int, code: int) -> np.ndarray:
 
 
 def _write_hamming(out: np.ndarray, carrier: Carrier, sequence: Order, data: bytes,
-                   code: int, rng: np.random.Generator) -> int:
+                   code: int, rng: np.random.Generator, progress: Progress | None = None) -> int:
     """Matrix embedding: ``code`` bits per group of ``2**code - 1`` values (one per sweep of a
     band, same column), with at most one ±1 change per group."""
     low_bits = _low_bit_words(out, carrier.raw_blocks)
-    flips, changed = _hamming_flips(low_bits, carrier, sequence, data, code)
+    flips, changed = _hamming_flips(low_bits, carrier, sequence, data, code, progress)
     _apply_flips(out, carrier, flips, low_bits, rng)
     return changed
 
 
 def _hamming_flips(low_bits: np.ndarray, carrier: Carrier, sequence: Order, data: bytes,
-                   code: int) -> tuple[np.ndarray, int]:
+                   code: int, progress: Progress | None = None) -> tuple[np.ndarray, int]:
     """The values to flip so that each group's syndrome is its ``code``-bit message from
     ``data``: value-order words (bit ``i`` set where the block's value ``i`` changes), and
     how many."""
@@ -503,7 +513,9 @@ def _hamming_flips(low_bits: np.ndarray, carrier: Carrier, sequence: Order, data
     flip_words = [_flip_words(sweep, code) for sweep, _ in bands]
     in_last_band = sequence.column < bands[-1][1]  # (a partial band leaves the rest alone)
     changed = 0
-    for part, image, masks, words in _sweep_chunks(low_bits, carrier, sequence):
+    chunks = steps(progress, HIDING, _sweep_chunks(low_bits, carrier, sequence),
+                   -(-carrier.size // _CHUNK_BLOCKS))
+    for part, image, masks, words in chunks:
         found = np.zeros_like(words)  # sweep order
         for (sweep, count), wants, sets in zip(bands, wanted, flip_words, strict=True):
             flip = _band_syndromes(words, sweep, code)
@@ -520,6 +532,8 @@ def _hamming_flips(low_bits: np.ndarray, carrier: Carrier, sequence: Order, data
 def _read_hamming(pixels: np.ndarray, carrier: Carrier, sequence: Order, size: int,
                   code: int) -> bytes:
     count = _slots(size, code)
+    if count * _FEW_GROUPS <= sequence.blocks:
+        return _read_few_groups(pixels, carrier, sequence, size, code)
     bands = _bands(sequence, count, code)
     found = np.empty((len(bands), sequence.blocks), dtype=np.uint8)  # block order
     low_bits = _low_bit_words(pixels, carrier.raw_blocks)
@@ -527,6 +541,27 @@ def _read_hamming(pixels: np.ndarray, carrier: Carrier, sequence: Order, size: i
         for (sweep, _), band_found in zip(bands, found, strict=True):
             band_found[part] = _band_syndromes(words, sweep, code)
     return _bytes(_from_block_order(found, sequence, count), code, size)
+
+
+#: A Hamming-coded message whose groups fill at most this fraction of one band's columns
+#: (a short text in a large image) is read from its own blocks only, not from every block.
+_FEW_GROUPS = 16
+
+
+def _read_few_groups(pixels: np.ndarray, carrier: Carrier, sequence: Order, size: int,
+                     code: int) -> bytes:
+    """:func:`_read_hamming` for a message in the first columns of the first band: the low
+    bits of the blocks in those columns, in sweep order, give the groups' syndromes."""
+    count = _slots(size, code)
+    blocks = np.flatnonzero(sequence.column < count)  # carrier blocks, in carrier order
+    image = blocks if carrier.contiguous else carrier.blocks[blocks]
+    values = carrier.value_flat((image * BLOCK)[:, None] + np.arange(BLOCK))
+    low = pixels.reshape(-1)[values] & np.uint8(1)
+    words = np.packbits(low, axis=1, bitorder="little").view("<u8").reshape(-1)
+    _swap_sweep_order(words, _swap_masks(sequence.offset[blocks]))
+    symbols = np.empty(count, dtype=np.uint8)
+    symbols[sequence.column[blocks]] = _band_syndromes(words, 1, code)
+    return _bytes(symbols, code, size)
 
 
 def _sweep_words(pixels: np.ndarray, carrier: Carrier, sequence: Order
@@ -579,7 +614,8 @@ def _largest_code(blocks: int, container_size: int, encrypted: bool) -> int:
 
 def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, code: int = 0,
           keys: crypto.Keys | None = None, rng: np.random.Generator | int | None = None,
-          carrier: Carrier | None = None) -> tuple[np.ndarray, int]:
+          carrier: Carrier | None = None,
+          progress: Progress | None = None) -> tuple[np.ndarray, int]:
     """Write a packed container into a copy of ``pixels``.
 
     Parameters
@@ -601,6 +637,8 @@ def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, code: int = 0,
         Chooses the +1/-1 steps of LSB matching.
     carrier : Carrier, optional
         ``Carrier(pixels, bits, keys is not None)`` if already built (saves a scan).
+    progress : callable, optional
+        Hears of the scan and the embedding (:mod:`stegokit.progress`).
 
     Returns
     -------
@@ -613,7 +651,7 @@ def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, code: int = 0,
     rng = np.random.default_rng(rng)
     encrypted = keys is not None
     if carrier is None:
-        carrier = Carrier(pixels, bits, encrypted)
+        carrier = Carrier(pixels, bits, encrypted, progress)
     elif (carrier.bits, carrier.encrypted, carrier.shape) != (bits, encrypted, pixels.shape):
         raise ValueError("the carrier was built for another layout or image")
     body = memoryview(data)[crypto.KEY_BLOCK_SIZE if encrypted else 0 :]  # (no copies)
@@ -633,12 +671,14 @@ def embed(pixels: np.ndarray, data: bytes, *, bits: int = 1, code: int = 0,
     sequence = order(carrier.size, keys.order if encrypted else FIXED_KEY)
     if code == adaptive.CODE:
         changed += _write_ordered(flat, carrier, sequence, body[:HEADER_SIZE], 1, rng)
+        stage(progress, HIDING)  # (the trellis of codecs.adaptive reports nothing)
         changed += _write_adaptive(out, carrier, sequence, bytes(body[HEADER_SIZE:]), rng)
     elif code:
         changed += _write_ordered(flat, carrier, sequence, body[:HEADER_SIZE], 1, rng)
-        changed += _write_hamming(out, carrier, sequence, body[HEADER_SIZE:], code, rng)
+        changed += _write_hamming(out, carrier, sequence, body[HEADER_SIZE:], code, rng,
+                                  progress)
     else:
-        changed += _write_ordered(flat, carrier, sequence, body, bits, rng)
+        changed += _write_ordered(flat, carrier, sequence, body, bits, rng, progress)
     return out, changed
 
 
