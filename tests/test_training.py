@@ -2,6 +2,7 @@
 
 import json
 import random
+import re
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ torch = require("torch")
 require("onnx")
 
 from stegokit.codecs.neural_model import verified_path  # noqa: E402
-from training import export, noise_v2, pack, train, train_v2  # noqa: E402
+from training import evaluate_v2, export, noise_v2, pack, train, train_v2  # noqa: E402
 from training.model import BITS, SIZE  # noqa: E402
 from training.noise import distort, jpeg  # noqa: E402
 
@@ -113,6 +114,73 @@ def test_v2_train_resume_export(tiny_pack, tmp_path):
         assert verified_path(name, out).stat().st_size > 0
     _, dec = export.load(run / "best.ckpt", 2)
     assert dec.pool == 2
+
+
+def _v2_args(tiny_pack, run, *extra):
+    return ["--pack", str(tiny_pack), "--run", str(run), "--batch", "2", "--sizes", "128",
+            "--fade", "2", "--ramp", "2", "--start-max", "2", "--val-every", "100",
+            "--val-batches", "1", "--ckpt-every", "100", "--steps", "4", *extra]
+
+
+def test_v2_pause_and_resume_give_the_same_weights(tiny_pack, tmp_path):
+    """A run paused at step 2 and rerun ends exactly where an uninterrupted run ends."""
+    train_v2.main(_v2_args(tiny_pack, tmp_path / "a"))
+    train_v2.main(_v2_args(tiny_pack, tmp_path / "b", "--pause-at", "2"))
+    assert torch.load(tmp_path / "b" / "last.ckpt", weights_only=False)["step"] == 2
+    train_v2.main(_v2_args(tiny_pack, tmp_path / "b"))
+    a, b = (torch.load(tmp_path / r / "last.ckpt", weights_only=False) for r in "ab")
+    assert a["step"] == b["step"] == 4
+    assert a["ema"] == b["ema"] and a["log_lam"] == b["log_lam"]
+    for part in ("encoder", "decoder"):
+        for name, value in a[part].items():
+            assert torch.equal(value, b[part][name]), (part, name)
+
+
+def test_v2_sigterm_checkpoints_and_stops(tiny_pack, tmp_path, monkeypatch):
+    """SIGTERM (how a background run is stopped) saves the step reached and exits."""
+    import os
+    import signal
+
+    calls = []
+
+    def distort_then_signal(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return noise_v2.distort(*args)
+
+    monkeypatch.setattr(train_v2, "distort", distort_then_signal)
+    run, before = tmp_path / "run", signal.getsignal(signal.SIGTERM)
+    train_v2.main(_v2_args(tiny_pack, run, "--steps", "50"))
+    assert torch.load(run / "last.ckpt", weights_only=False)["step"] == 2
+    assert "paused at step 2" in (run / "train.log").read_text()
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_v2_resume_refuses_another_layout(tiny_pack, tmp_path):
+    run = tmp_path / "run"
+    train_v2.main(_v2_args(tiny_pack, run, "--pause-at", "1"))
+    with pytest.raises(SystemExit, match=re.escape("--tile 128 --pool 8 --width 1.0")):
+        train_v2.main(_v2_args(tiny_pack, run, "--tile", "64"))
+
+
+def test_v2_evaluation_writes_its_table(tiny_data, tiny_pack, tmp_path):
+    """evaluate_v2 runs every attack on held-out crops and fills the card's v2 table."""
+    run = tmp_path / "run"
+    train_v2.main(_v2_args(tiny_pack, run, "--steps", "1", "--width", "0.25"))
+    doc = tmp_path / "model.md"
+    doc.write_text("a\n<!-- eval-v2:start -->\nold\n<!-- eval-v2:end -->\nb\n")
+    out = tmp_path / "eval.json"
+    evaluate_v2.main(["--ckpt", str(run / "last.ckpt"), "--data", str(tiny_data),
+                      "--crops", "2", "--clean", "3", "--json", str(out), "--doc", str(doc)])
+    r = json.loads(out.read_text())
+    assert r["step"] == 1 and r["crops"]["n"] == 2 and "full" not in r
+    assert set(r["crops"]["exact"]) == set(evaluate_v2.ATTACKS)
+    assert r["false_detections"] == {"n": 3, "false": 0} and r["crops"]["wrong"] == 0
+    assert all(0 < b < 1 for b in r["crops"]["bits"].values())
+    text = doc.read_text()
+    assert "old" not in text and text.startswith("a\n") and text.endswith("-->\nb\n")
+    assert "| user payload | >= 32 bytes | >= 48 bytes | 32 bytes |" in text
 
 
 def test_v2_jpeg_matches_pillow_and_passes_gradients():

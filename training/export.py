@@ -41,11 +41,16 @@ log = logging.getLogger("export")
 
 
 def load(ckpt: Path, generation: int = 1) -> tuple[torch.nn.Module, torch.nn.Module]:
-    """Encoder and decoder of ``generation`` in eval mode with the checkpoint's weights."""
+    """Encoder and decoder of ``generation`` in eval mode with the checkpoint's weights
+    (``best.ckpt``, ``latest.ckpt`` or a run's full ``last.ckpt``)."""
     state = torch.load(ckpt, weights_only=False, map_location="cpu")
     module = GENERATIONS[generation][0]
-    enc = module.Encoder()
-    dec = module.Decoder(state["pool"]) if "pool" in state else module.Decoder()
+    if generation == 2:  # weights-only checkpoints carry the layout at the top level
+        layout = state.get("layout", state)
+        enc = module.Encoder(layout["tile"], layout["width"])
+        dec = module.Decoder(layout["pool"], layout["width"])
+    else:
+        enc, dec = module.Encoder(), module.Decoder()
     enc.load_state_dict(state["encoder"])
     dec.load_state_dict(state["decoder"])
     return enc.eval(), dec.eval()

@@ -3,10 +3,13 @@
 Like v1 (``training.model``) both work on a ``SIZE`` x ``SIZE`` copy of the image and the
 encoder's residual is upsampled to the full image by the runtime. What is new:
 
-* the message is a **tile** repeated over the image (``TILE`` px period at ``SIZE``), and
-  the decoder ends in **global average pooling**: a crop keeps whole periods of the same
-  pattern, so where it fell does not matter (HiDDeN's pooled decoder [1] applied to a
-  spatially repeated message);
+* the message is a **tile** repeated over the image (``tile`` px period at ``SIZE``), and
+  the decoder ends in **average pooling** onto a ``pool`` x ``pool`` grid. At ``pool`` 1
+  (global) a crop keeps whole periods of the same pattern, so where it fell should not
+  matter (HiDDeN's pooled decoder [1] applied to a spatially repeated message), but on a
+  CPU that pair barely starts (docs/model.md, "CPU probes"); ``tile`` 128 with ``pool`` 8
+  is v1's position-aware layout (one copy, an 8 x 8 read-out), which learns fast and has
+  to learn crops and rotations from the noise layer instead;
 * the residual is **shaped by a texture mask** computed from the cover (weaker in flat
   areas, where a change is seen first and SSIM drops most) and written in a
   **luminance-first** colour basis (chroma at half weight), as just-noticeable-difference
@@ -23,15 +26,20 @@ from training.model import _conv
 
 SIZE = 128
 BITS = 512
-TILE = 32
-GRID = 8
-MSG_CH = 8
+#: Default message tile period (px at ``SIZE``); ``SIZE`` means one copy over the image.
+TILE = 128
 #: Mask value in perfectly flat areas, and the local luma activity (mean absolute
 #: gradient of the 128 px copy, in [0, 1] units) at which the mask reaches 1.
 MASK_FLOOR = 0.35
 MASK_REF = 0.03
 #: Luminance-first basis: columns map (Y, Cb, Cr) residual channels to RGB, chroma halved.
 _YCC_TO_RGB = torch.tensor([[1.0, 0.0, 0.701], [1.0, -0.172, -0.357], [1.0, 0.886, 0.0]])
+
+
+def _width(channels: int, width: float) -> int:
+    """``channels`` scaled by ``width`` (a multiple of 8, at least 8): narrower networks
+    for CPU training, where a step's cost grows with the square of the width."""
+    return max(8, round(channels * width / 8) * 8)
 
 
 def texture_mask(cover: torch.Tensor) -> torch.Tensor:
@@ -47,33 +55,40 @@ def texture_mask(cover: torch.Tensor) -> torch.Tensor:
 class Encoder(nn.Module):
     """U-Net: (cover ``(N, 3, SIZE, SIZE)`` in [0, 1], bits ``(N, BITS)`` 0/1) -> residual.
 
-    The bits become an ``MSG_CH`` x ``GRID`` x ``GRID`` grid (a linear layer), upsampled
-    to a ``TILE`` px tile and repeated over the image; the tiled message enters next to
-    the cover, at the bottleneck, and (through a 1x1 convolution, scaled by 0.1) straight
-    into the residual, as in v1. The output is masked by :func:`texture_mask`.
+    The bits become a ``msg_ch`` x ``grid`` x ``grid`` grid (a linear layer; ``grid`` is
+    a quarter of the tile, at most 16), upsampled to a ``tile`` px tile and repeated over
+    the image; the tiled message enters next to the cover, at the bottleneck, and (through
+    a 1x1 convolution, scaled by 0.1) straight into the residual, as in v1. The output is
+    masked by :func:`texture_mask`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, tile: int = TILE, width: float = 1.0) -> None:
         super().__init__()
-        self.msg = nn.Linear(BITS, MSG_CH * GRID * GRID)
-        self.e1 = _conv(3 + MSG_CH, 24)
-        self.e2 = _conv(24, 48, 2)
-        self.e3 = _conv(48, 64, 2)
-        self.e4 = nn.Sequential(_conv(64 + MSG_CH, 96, 2), _conv(96, 96))
-        self.d3 = _conv(96 + 64, 64)
-        self.d2 = _conv(64 + 48, 48)
-        self.d1 = _conv(48 + 24, 24)
-        self.out = nn.Conv2d(24, 3, 3, 1, 1)
+        if SIZE % tile or tile % 4:
+            raise ValueError(f"tile {tile} must divide {SIZE} and be a multiple of 4")
+        self.tile = tile
+        self.grid = min(16, tile // 4)
+        self.msg_ch = max(2, BITS // self.grid**2)
+        self.msg = nn.Linear(BITS, self.msg_ch * self.grid**2)
+        c1, c2, c3, c4 = (_width(c, width) for c in (24, 48, 64, 96))
+        self.e1 = _conv(3 + self.msg_ch, c1)
+        self.e2 = _conv(c1, c2, 2)
+        self.e3 = _conv(c2, c3, 2)
+        self.e4 = nn.Sequential(_conv(c3 + self.msg_ch, c4, 2), _conv(c4, c4))
+        self.d3 = _conv(c4 + c3, c3)
+        self.d2 = _conv(c3 + c2, c2)
+        self.d1 = _conv(c2 + c1, c1)
+        self.out = nn.Conv2d(c1, 3, 3, 1, 1)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
-        self.direct = nn.Conv2d(MSG_CH, 3, 1)
+        self.direct = nn.Conv2d(self.msg_ch, 3, 1)
         self.register_buffer("ycc", _YCC_TO_RGB.clone(), persistent=False)
 
     def tiled(self, bits: torch.Tensor) -> torch.Tensor:
-        """``(N, MSG_CH, SIZE, SIZE)``: the message tile repeated over the image."""
-        m = self.msg(bits * 2 - 1).view(-1, MSG_CH, GRID, GRID)
-        tile = F.interpolate(m, scale_factor=TILE // GRID, mode="nearest")
-        return tile.repeat(1, 1, SIZE // TILE, SIZE // TILE)
+        """``(N, msg_ch, SIZE, SIZE)``: the message tile repeated over the image."""
+        m = self.msg(bits * 2 - 1).view(-1, self.msg_ch, self.grid, self.grid)
+        tile = F.interpolate(m, scale_factor=self.tile // self.grid, mode="nearest")
+        return tile.repeat(1, 1, SIZE // self.tile, SIZE // self.tile)
 
     def forward(self, cover: torch.Tensor, bits: torch.Tensor) -> torch.Tensor:
         t = self.tiled(bits)
@@ -93,21 +108,25 @@ class Encoder(nn.Module):
 class Decoder(nn.Module):
     """Strided CNN + average pooling: image ``(N, 3, SIZE, SIZE)`` -> logits ``(N, BITS)``.
 
-    ``pool`` 1 pools globally (where a crop fell cannot matter); 2 keeps a coarse 2x2
-    layout of the features (a hedge: the read-out may use where things are).
+    ``pool`` 1 pools globally (where a crop fell cannot matter); ``pool`` p > 1 keeps a
+    coarse p x p layout of the features (the read-out may use where things are, as v1's
+    does at p = 8). The pooled vector has 512 values at every ``pool``.
     """
 
-    def __init__(self, pool: int = 1) -> None:
+    def __init__(self, pool: int = 8, width: float = 1.0) -> None:
         super().__init__()
+        if pool not in (1, 2, 4, 8):
+            raise ValueError(f"pool {pool} must be 1, 2, 4 or 8")
         self.pool = pool
+        c1, c2, c3, c4 = (_width(c, width) for c in (32, 64, 128, 192))
         self.features = nn.Sequential(
-            _conv(3, 32, 2), _conv(32, 32),
-            _conv(32, 64, 2), _conv(64, 64),
-            _conv(64, 128, 2), _conv(128, 128),
-            _conv(128, 192, 2), _conv(192, 192),
-            nn.Conv2d(192, 512, 1), nn.GELU(),
+            _conv(3, c1, 2), _conv(c1, c1),
+            _conv(c1, c2, 2), _conv(c2, c2),
+            _conv(c2, c3, 2), _conv(c3, c3),
+            _conv(c3, c4, 2), _conv(c4, c4),
+            nn.Conv2d(c4, 512 // pool**2, 1), nn.GELU(),
         )
-        self.head = nn.Linear(512 * pool * pool, BITS)
+        self.head = nn.Linear(512, BITS)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         f = self.features(image * 2 - 1)

@@ -7,12 +7,18 @@ The photos come from the pack of ``training.pack`` (held on the device as uint8)
 schedule is v1's (``training.train``): the cover fades in from grey over ``--fade``
 steps, the curriculum starts once the bit accuracy reaches ``--start-acc`` and ramps the
 distortions (``training.noise_v2``) and the PSNR target over ``--ramp`` steps; the image
-loss weight is a Lagrange multiplier steering the batch PSNR to the target. With
+loss weight is a Lagrange multiplier steering the batch PSNR to the target. Before the
+curriculum the image loss only keeps the PSNR above ``--psnr-start`` (left free, the
+residual grows to ~7 dB and clips). ``--tile`` / ``--pool`` / ``--width`` choose the
+message layout and the network width (``training.model_v2``). With
 ``--minutes`` the learning-rate schedule and the run end follow the wall clock instead of
 ``--steps`` (for a fixed device lease); the log records the step reached, and
 ``--steps`` with that number reproduces the run anywhere. On CUDA the networks run under
 bfloat16 autocast. ``best.ckpt`` and ``latest.ckpt`` hold weights only (small enough to
-copy off a leased machine); ``last.ckpt`` holds everything needed to resume.
+copy off a leased machine); ``last.ckpt`` holds everything needed to resume exactly
+(weights, optimiser, both random streams, the running averages and the Lagrange weight):
+a run stopped by SIGTERM or ``--pause-at`` saves it at the step reached, and rerunning the
+same command continues as if it had never stopped (``--steps`` in steps mode).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import contextlib
 import logging
 import math
 import random
+import signal
 import time
 from pathlib import Path
 
@@ -115,14 +122,19 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--start-acc", type=float, default=0.8, help="accuracy starting it")
     ap.add_argument("--start-max", type=int, default=1000, help="latest step starting it")
     ap.add_argument("--psnr", type=float, default=42.5, help="final target PSNR (dB)")
-    ap.add_argument("--psnr-start", type=float, default=25.0, help="initial target (dB)")
+    ap.add_argument("--psnr-start", type=float, default=15.0,
+                    help="initial target and, before the curriculum, the PSNR floor (dB)")
     ap.add_argument("--lam0", type=float, default=0.01, help="initial image loss weight")
     ap.add_argument("--sizes", type=int, nargs="+", default=[128, 160, 192, 224, 256])
     ap.add_argument("--val-every", type=int, default=500)
     ap.add_argument("--val-batches", type=int, default=6)
     ap.add_argument("--ckpt-every", type=int, default=200)
     ap.add_argument("--log-every", type=int, default=50)
-    ap.add_argument("--pool", type=int, default=1, help="decoder pooling grid (1: global)")
+    ap.add_argument("--pool", type=int, default=8, help="decoder pooling grid (1: global)")
+    ap.add_argument("--tile", type=int, default=128, help="message tile period (px at 128)")
+    ap.add_argument("--width", type=float, default=1.0, help="channel multiplier")
+    ap.add_argument("--pause-at", type=int, default=None,
+                    help="save last.ckpt after this step and exit (rerun to continue)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     return ap.parse_args(argv)
@@ -140,20 +152,25 @@ def main(argv: list[str] | None = None) -> None:
     torch.manual_seed(args.seed)
     amp = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda"
            else contextlib.nullcontext())
-    enc, dec = Encoder().to(device), Decoder(args.pool).to(device)
+    layout = {"tile": args.tile, "pool": args.pool, "width": args.width}
+    enc = Encoder(args.tile, args.width).to(device)
+    dec = Decoder(args.pool, args.width).to(device)
     opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=args.lr)
     step, log_lam, best, start, start_psnr = 0, math.log(args.lam0), -1.0, None, args.psnr_start
-    elapsed = 0.0
+    elapsed, ema = 0.0, None
     rng = random.Random(args.seed)
     gen = torch.Generator(device=device).manual_seed(args.seed)
     last = args.run / "last.ckpt"
     if last.exists():
         ck = torch.load(last, weights_only=False, map_location=device)
+        if ck["layout"] != layout:
+            raise SystemExit(f"{last} was trained with " + " ".join(
+                f"--{k} {v}" for k, v in ck["layout"].items()))
         enc.load_state_dict(ck["encoder"])
         dec.load_state_dict(ck["decoder"])
         opt.load_state_dict(ck["opt"])
         step, log_lam, best, start = ck["step"], ck["log_lam"], ck["best"], ck["start"]
-        start_psnr, elapsed = ck["start_psnr"], ck["elapsed"]
+        start_psnr, elapsed, ema = ck["start_psnr"], ck["elapsed"], ck["ema"]
         rng.setstate(ck["rng"])
         gen.set_state(ck["gen"])
         log.info("resumed from step %d", step)
@@ -174,7 +191,9 @@ def main(argv: list[str] | None = None) -> None:
             done = max(done, elapsed / (60 * args.minutes))
         return done
 
-    t0, tlog, ema = time.time(), time.time(), None
+    stop: list[int] = []
+    on_term = signal.signal(signal.SIGTERM, lambda signum, frame: stop.append(signum))
+    t0, tlog = time.time(), time.time()
     while progress() < 1:
         for g in opt.param_groups:
             g["lr"] = lr_at(round(progress() * args.steps), args.steps, args.lr)
@@ -195,7 +214,10 @@ def main(argv: list[str] | None = None) -> None:
             logits = dec(seen).float()
         bce = F.binary_cross_entropy_with_logits(logits, bits)
         mse = (stego - cover).pow(2).mean()
-        loss = bce if start is None else bce + math.exp(log_lam) * mse * 1e4
+        if start is None:  # free below the start PSNR, pushed back above it (no clipping)
+            loss = bce + args.lam0 * 1e4 * F.relu(mse - 10 ** (-args.psnr_start / 10))
+        else:
+            loss = bce + math.exp(log_lam) * mse * 1e4
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -226,17 +248,24 @@ def main(argv: list[str] | None = None) -> None:
             log.info("val step %d psnr %.2f %s score %.4f", step, v["psnr"],
                      " ".join(f"{k} {v[k]:.4f}" for k in attacks), score)
             weights = {"encoder": enc.state_dict(), "decoder": dec.state_dict(), "step": step,
-                       "val": v, "pool": args.pool}
+                       "val": v, **layout}
             save(args.run / "latest.ckpt", **weights)
             if score >= best:
                 best = score
                 save(args.run / "best.ckpt", **weights)
-        if step % args.ckpt_every == 0 or finished:
+        paused = step == args.pause_at or bool(stop)
+        if step % args.ckpt_every == 0 or finished or paused:
             save(last, encoder=enc.state_dict(), decoder=dec.state_dict(),
                  opt=opt.state_dict(), step=step, log_lam=log_lam, best=best, start=start,
-                 start_psnr=start_psnr, elapsed=elapsed, rng=rng.getstate(),
-                 gen=gen.get_state())
-    log.info("done at step %d after %.1f min", step, elapsed / 60)
+                 start_psnr=start_psnr, elapsed=elapsed, ema=ema, rng=rng.getstate(),
+                 gen=gen.get_state(), layout=layout)
+        if paused and not finished:
+            log.info("paused at step %d after %.1f min (%s); rerun the same command to "
+                     "continue", step, elapsed / 60, "SIGTERM" if stop else "--pause-at")
+            break
+    else:
+        log.info("done at step %d after %.1f min", step, elapsed / 60)
+    signal.signal(signal.SIGTERM, on_term)
 
 
 if __name__ == "__main__":
