@@ -57,6 +57,8 @@ async def form_page(request, template: str, context: dict, work: Work):
         except StegokitError as exc:
             return error_page(request, message_of(exc, folder), status_of(exc), template,
                               context)
+    if result.get("notices"):  # notices name uploads by their temporary paths too
+        result["notices"] = [message_of(line, folder) for line in result["notices"]]
     return page(request, template, {**context, **result})
 
 

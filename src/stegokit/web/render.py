@@ -82,9 +82,9 @@ def status_of(error: StegokitError) -> int:
     return 400
 
 
-def message_of(error: Exception, folder: Path | None = None) -> str:
-    """The error's one line as the CLI shows it, without the request's temporary folder
-    (``/…/web-tmp/ab12/cover/photo.png`` reads ``photo.png``)."""
+def message_of(error: Exception | str, folder: Path | None = None) -> str:
+    """The error's (or a notice's) one line as the CLI shows it, without the request's
+    temporary folder (``/…/web-tmp/ab12/cover/photo.png`` reads ``photo.png``)."""
     text = str(error)
     if folder is not None:
         prefix = re.escape(os.fspath(folder) + os.sep)
