@@ -35,6 +35,8 @@ SYNC_LEVELS = 48
 #: Rounds over the four sub-lattices when choosing the steps (the second sees all four
 #: neighbours of every value).
 _STEP_SWEEPS = 2
+#: Trellis values whose place in the image is worked out at a time.
+_GATHER_CHUNK = 1 << 16
 #: Values (or a band's values) the step choice handles at a time.
 _STEP_CHUNK = 1 << 18
 #: Order positions before the coded values (the header at 1 bit per value).
@@ -131,19 +133,23 @@ def changes(pixels: np.ndarray, carrier, sequence: Order, body: bytes) -> np.nda
     flat = pixels.reshape(-1)
     coded = _CodedValues(carrier, sequence)
     positions = np.arange(p.length, dtype=np.int64)[:, None] * p.segments
+    compact = np.uint32 if len(level) < 1 << 32 else np.int64  # (half the memory)
     batch = {}
 
     def gather(lanes: slice) -> tuple[np.ndarray, np.ndarray]:
-        values = coded.values(positions + np.arange(lanes.start, lanes.stop))
+        lane_numbers = np.arange(lanes.start, lanes.stop)
+        values = np.empty((p.length, len(lane_numbers)), dtype=compact)
+        rows = max(1, _GATHER_CHUNK // len(lane_numbers))
+        for top in range(0, p.length, rows):
+            values[top : top + rows] = coded.values(positions[top : top + rows] + lane_numbers)
         bits = flat[carrier.value_flat(values)] & np.uint8(1)
         batch.update(values=values, bits=bits)
         return bits, table[level[values]]
 
     message = np.unpackbits(np.frombuffer(body, dtype=np.uint8))
     found = []
-    compact = np.uint32 if len(level) < 1 << 32 else np.int64  # (half the memory)
     for _, stego in stc.embed_batches(p, message, gather, SYNC_BATCHES):
-        found.append(batch["values"][stego != batch["bits"]].astype(compact))
+        found.append(batch["values"][stego != batch["bits"]])
         if SYNC_LEVELS:
             _cheapen_neighbourhoods(level, found[-1], pixels.shape[1], channels)
     return np.concatenate(found)

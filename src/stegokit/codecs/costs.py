@@ -21,8 +21,8 @@ from . import stc
 
 #: Rows of context a band needs on either side: KB (1), the 3x3 mean (1), the 15x15 mean (7).
 _HALO = 9
-#: Rows computed at a time (at 4256 pixels a row, ~2.5 MB per float32 array of a band).
-_BAND_ROWS = 128
+#: Rows computed at a time (at 4256 pixels a row, ~1.2 MB per float32 array of a band).
+_BAND_ROWS = 64
 #: Levels per doubling of the cost: a level is a 4.4 % step.
 LEVELS_PER_OCTAVE = 16
 #: Level 0 is the cost 2**-_LOWEST_OCTAVE (a very noisy neighbourhood); level 255 is 2**8

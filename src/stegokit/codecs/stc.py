@@ -38,7 +38,7 @@ _INF = np.uint16(65535 - MAX_COST)
 #: Trellis segments handled at a time (at most)...
 _BATCH = 512
 #: ...and the most bytes their decisions may take (``length * 2**h / 8`` per segment).
-_DECISION_BYTES = 8 << 20
+_DECISION_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
