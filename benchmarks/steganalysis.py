@@ -1,6 +1,6 @@
 """How well a rich-model detector tells stegokit's output from covers (P_E per payload).
 
-    python benchmarks/steganalysis.py [--quick] [--jobs 2] [--write]
+    python benchmarks/steganalysis.py [--quick | --every N] [--methods ...] [--write]
 
 Covers: grey 256x256 patches, non-overlapping, of the 65 photographs of
 ``photos.steganalysis_photos()`` (Debian wallpaper, puzzle and OpenCV sample packages; photos
@@ -25,17 +25,20 @@ Fridrich and Holub 2012), trained per method and payload. Photos are split into 
 each patch is tested once, by the ensemble trained on the other four folds' photos. P_E =
 min over thresholds of (false alarms + misses) / 2 on the vote, averaged over the folds.
 
-``--quick``: a tenth of the patches, a smaller ensemble (a smoke test, not a measurement).
-Features are cached in benchmarks/.cache/steganalysis/.
+``--quick``: a tenth of the patches, a smaller ensemble (a smoke test, not a measurement);
+``--every N`` a subset with the full ensemble; ``--methods`` some of the methods. Features
+are cached per patch and method in benchmarks/.cache/steganalysis/ (stegokit's methods per
+version of its source), so a rerun computes only what is missing.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -49,14 +52,17 @@ MAX_PATCHES = 50
 PAYLOADS = (0.1, 0.2, 0.4)
 METHODS = ("default", "hamming", "lsbm", "lsbr")
 FOLDS = 5
+#: Bump when the features or the reference embedders change (cached features are per version).
+FEATURES_VERSION = "f1"
 
 
-def patches(quick: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Grey patches (N, 256, 256) uint8 and the index of the photo each comes from."""
+def patches() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Grey patches (N, 256, 256) uint8, the index of the photo each comes from, and its
+    number within that photo."""
     from photos import steganalysis_photos
     from PIL import Image
 
-    out, source = [], []
+    out, source, rank = [], [], []
     for index, path in enumerate(steganalysis_photos()):
         with Image.open(path) as image:
             grey = np.asarray(image.convert("L"), dtype=np.float32)
@@ -67,11 +73,10 @@ def patches(quick: bool) -> tuple[np.ndarray, np.ndarray]:
         rows, cols = grey.shape[0] // PATCH, grey.shape[1] // PATCH
         tiles = [grey[r * PATCH:(r + 1) * PATCH, c * PATCH:(c + 1) * PATCH]
                  for r in range(rows) for c in range(cols)][:MAX_PATCHES]
-        if quick:
-            tiles = tiles[::10]
         out += tiles
         source += [index] * len(tiles)
-    return np.stack(out), np.array(source)
+        rank += range(len(tiles))
+    return np.stack(out), np.array(source), np.array(rank)
 
 
 # --- embedding -------------------------------------------------------------------------
@@ -211,13 +216,17 @@ def features(x: np.ndarray) -> np.ndarray:
 
 
 def _job(args) -> tuple[int, dict]:
-    """Features of one patch and of its stego versions (None where embedding failed)."""
-    index, cover = args
-    out = {"cover": features(cover)}
-    for method in METHODS:
-        for rate in PAYLOADS:
-            stego = embed(cover, method, rate, seed=index * 1000 + int(rate * 100))
-            out[(method, rate)] = None if stego is None else features(stego)
+    """Features of one patch and of the stego versions asked for (None where embedding
+    failed)."""
+    index, cover, keys = args
+    out = {}
+    for key in keys:
+        if key == "cover":
+            out[key] = features(cover)
+            continue
+        method, rate = key.rsplit("-", 1)
+        stego = embed(cover, method, float(rate), seed=index * 1000 + round(float(rate) * 100))
+        out[key] = None if stego is None else features(stego)
     return index, out
 
 
@@ -284,43 +293,95 @@ def assign_folds(source: np.ndarray) -> np.ndarray:
     return fold_of[source]
 
 
+@cache
+def _source_tag(skip: tuple[str, ...] = ()) -> str:
+    """A hash of stegokit's source but the ``skip`` files, as it was when first asked for (the
+    code this process runs): the stegokit methods' features are cached per version."""
+    root = HERE.parent / "src" / "stegokit"
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        if path.name not in skip:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _cache_path(key: str) -> Path:
+    """The cache file of a key: references by the feature version only; ``hamming`` also by
+    stegokit's source without the adaptive layout's modules; the others by all of it."""
+    method = key.rsplit("-", 1)[0]
+    if method in ("cover", "lsbm", "lsbr"):
+        tag = ""
+    else:
+        tag = "-" + _source_tag(("adaptive.py", "costs.py", "stc.py") if method == "hamming"
+                                else ())
+    return CACHE / f"{FEATURES_VERSION}-{key}{tag}.npz"
+
+
+def feature_table(covers: np.ndarray, wanted: np.ndarray, keys: list[str], jobs: int,
+                  start: float) -> dict[str, np.ndarray]:
+    """Features (rows: ``covers``; NaN where embedding failed) of the patches ``wanted`` for
+    each key ("cover" or "method-rate"), from the cache or computed and added to it."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    stored = {}
+    for key in keys:
+        path = _cache_path(key)
+        if path.exists():
+            with np.load(path) as f:
+                stored[key] = (f["values"].copy(), f["done"].copy())
+        else:
+            stored[key] = (None, np.zeros(len(covers), dtype=bool))
+    todo = [(int(i), covers[i], [k for k in keys if not stored[k][1][i]]) for i in wanted]
+    todo = [job for job in todo if job[2]]
+    if todo:
+        with ProcessPoolExecutor(jobs) as pool:
+            for done, (index, out) in enumerate(pool.map(_job, todo, chunksize=2)):
+                for key, value in out.items():
+                    values, flags = stored[key]
+                    if values is None and value is not None:
+                        values = np.full((len(covers), len(value)), np.nan, np.float32)
+                    if value is not None:
+                        values[index] = value
+                    flags[index] = True
+                    stored[key] = (values, flags)
+                if done % 50 == 0 or done == len(todo) - 1:
+                    print(f"{done + 1}/{len(todo)} patches, {time.perf_counter() - start:.0f} s",
+                          file=sys.stderr)
+                    for key, (values, flags) in stored.items():
+                        if values is not None:
+                            np.savez(_cache_path(key), values=values, done=flags)
+    return {key: stored[key][0][wanted] for key in keys}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--quick", action="store_true",
+                        help="every 10th patch and a smaller ensemble (a smoke test)")
+    parser.add_argument("--every", type=int, default=1,
+                        help="use every N-th patch of each photo (--quick: 10)")
+    parser.add_argument("--methods", default=",".join(METHODS),
+                        help=f"comma-separated, of {', '.join(METHODS)}")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--write", action="store_true",
                         help="also write benchmarks/results/steganalysis.md")
     args = parser.parse_args()
+    methods = [m for m in args.methods.split(",") if m]
+    if unknown := set(methods) - set(METHODS):
+        parser.error(f"unknown methods: {', '.join(sorted(unknown))}")
+    every = 10 if args.quick else args.every
     start = time.perf_counter()
-    covers, source = patches(args.quick)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    cache = CACHE / f"features-{'quick' if args.quick else 'full'}.npz"
-    keys = ["cover"] + [f"{m}-{r}" for m in METHODS for r in PAYLOADS]
-    if cache.exists():
-        stored = np.load(cache)
-        table = {k: stored[k] for k in keys}
-    else:
-        table = {k: [None] * len(covers) for k in keys}
-        with ProcessPoolExecutor(args.jobs) as pool:
-            for done, (index, out) in enumerate(pool.map(_job, enumerate(covers), chunksize=4)):
-                table["cover"][index] = out["cover"]
-                for (method, rate), value in ((k, v) for k, v in out.items() if k != "cover"):
-                    table[f"{method}-{rate}"][index] = value
-                if done % 50 == 0:
-                    print(f"{done}/{len(covers)} patches, {time.perf_counter() - start:.0f} s",
-                          file=sys.stderr)
-        dim = len(table["cover"][0])
-        table = {k: np.stack([np.full(dim, np.nan, np.float32) if v is None else v
-                              for v in vals]) for k, vals in table.items()}
-        np.savez(cache, **table)
-    folds = assign_folds(source)
+    covers, source, rank = patches()
+    wanted = np.flatnonzero(rank % every == 0)
+    keys = ["cover"] + [f"{m}-{r}" for m in methods for r in PAYLOADS]
+    table = feature_table(covers, wanted, keys, args.jobs, start)
+    folds = assign_folds(source[wanted])
     learners, subspace = (15, 300) if args.quick else (51, 600)
-    lines = [f"{len(covers)} cover patches of {PATCH}x{PATCH} from {len(np.unique(source))} "
-             f"photos, {FOLDS} folds by photo; {table['cover'].shape[1]} features; "
-             f"FLD ensemble of {learners} on {subspace}-feature subspaces",
+    lines = [f"{len(wanted)} cover patches of {PATCH}x{PATCH} from "
+             f"{len(np.unique(source[wanted]))} photos, {FOLDS} folds by photo; "
+             f"{table['cover'].shape[1]} features; FLD ensemble of {learners} on "
+             f"{subspace}-feature subspaces",
              "", "| method | " + " | ".join(f"P_E at {r} bpp" for r in PAYLOADS) + " |",
              "| --- | " + " | ".join("---:" for _ in PAYLOADS) + " |"]
-    for method in METHODS:
+    for method in methods:
         cells = []
         for rate in PAYLOADS:
             stego = table[f"{method}-{rate}"]

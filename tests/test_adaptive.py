@@ -128,3 +128,47 @@ def test_tiny_payloads_skip_the_cost_map_unless_stealth_asks_for_it():
     assert layout(stegokit.embed_text(pixels, tiny, stealth=True, rng=0)) == 15
     assert layout(stegokit.embed_text(pixels, large, rng=0)) == 15
     assert api.ADAPTIVE_MIN_RATE * values / 8 > len(tiny) + 40
+
+
+def test_the_cost_map_in_bands_equals_the_whole_image_map():
+    """Levels computed band by band (with the filters' context rows) are those of the HILL
+    map of the whole image, at the bands' seams and at the image's edges."""
+    from stegokit.codecs import costs
+
+    pixels = np.concatenate([photo("astronaut")[:, :200], photo("coffee")[:, :200]])  # > 2 bands
+    found, counts = costs.levels(pixels)
+    whole = np.empty_like(found)
+    for c in range(3):
+        costs._to_levels(costs.hill(pixels[..., c]), whole[..., c])
+    assert np.array_equal(found, whole)
+    assert np.array_equal(counts, np.bincount(whole.reshape(-1), minlength=256))
+
+
+def test_neighbouring_changes_step_alike():
+    """Changed values whose same-channel neighbour also changed mostly step the same way
+    (random signs would agree half the time); the stego image still reads back."""
+    pixels = photo("astronaut")
+    message = np.random.default_rng(6).bytes(pixels.size * 3 // 80)  # 0.3 bits per value
+    result = stegokit.embed_text(pixels, message, rng=6)
+    assert _param(result.pixels) == ADAPTIVE_PARAM
+    step = result.pixels.astype(np.int16) - pixels
+    pairs = [(step[:, 1:], step[:, :-1]), (step[1:], step[:-1])]
+    both = sum(np.count_nonzero((a != 0) & (b != 0)) for a, b in pairs)
+    alike = sum(np.count_nonzero((a != 0) & (a == b)) for a, b in pairs)
+    assert both > 1000 and alike > 0.9 * both
+    assert stegokit.extract_text(result.pixels).payload.data == message
+
+
+def test_hill_is_the_published_cost():
+    """HILL (Li et al., ICIP 2014) as SciPy's filters compute it: the KB residual's magnitude,
+    its 3x3 mean, the reciprocal, its 15x15 mean (edges mirrored)."""
+    from scipy import ndimage
+
+    from stegokit.codecs import costs
+
+    kb = np.array([[-1, 2, -1], [2, -4, 2], [-1, 2, -1]], dtype=np.float32) / 4
+    for channel in (photo("camera")[..., 0], photo("astronaut")[:40, :23, 2]):
+        residual = np.abs(ndimage.convolve(channel.astype(np.float32), kb, mode="reflect"))
+        smoothed = ndimage.uniform_filter(residual, 3, mode="reflect") + np.float32(1e-3)
+        expected = ndimage.uniform_filter(1 / smoothed, 15, mode="reflect")
+        np.testing.assert_allclose(costs.hill(channel), expected, rtol=1e-5)

@@ -578,15 +578,13 @@ def _write_adaptive(out: np.ndarray, carrier: Carrier, sequence: Order, body: by
                     rng: np.random.Generator) -> int:
     """The adaptive layout (:mod:`.adaptive`) after the header: ±1 changes where the trellis
     puts them."""
-    low_bits, words = _sweep_words(out, carrier, sequence)
-    flips, changed = adaptive.flips(out, carrier, sequence, words, body)
-    for first in range(0, carrier.size, _CHUNK_BLOCKS):  # back to value order
-        part = slice(first, min(first + _CHUNK_BLOCKS, carrier.size))
-        _swap_sweep_order(flips[part], _swap_masks(sequence.offset[part]))
-    image = np.zeros_like(low_bits)
-    image[slice(carrier.size) if carrier.contiguous else carrier.blocks] = flips
-    _apply_flips(out, carrier, image, low_bits, rng)
-    return changed
+    values = adaptive.changes(out, carrier, sequence, body)
+    where = carrier.value_flat(values)
+    flat = out.reshape(-1)
+    data_shape = (*out.shape[:2], carrier.data_channels)
+    steps = adaptive.clustered_steps(data_shape, values, flat[where], rng)
+    flat[where] += steps.view(np.uint8)  # -1 is 255: modulo 256, and no value is 0 or 255
+    return len(values)
 
 
 def layout_param(bits: int, code: int = 0) -> int:

@@ -35,8 +35,10 @@ MAX_WIDTH = 64
 #: Largest quantised cost of one change; path costs stay below 2**16.
 MAX_COST = 4095
 _INF = np.uint16(65535 - MAX_COST)
-#: Trellis segments handled at a time (their decisions take ``length * 2**h`` bytes each).
+#: Trellis segments handled at a time (at most)...
 _BATCH = 512
+#: ...and the most bytes their decisions may take (``length * 2**h / 8`` per segment).
+_DECISION_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -138,37 +140,67 @@ def embed(cover_bits: np.ndarray, costs: np.ndarray, message: np.ndarray,
     -------
     ndarray, shape (segments, length), uint8: the stego bits.
     """
-    wanted = np.zeros(p.segments * p.bits, dtype=np.uint8)
-    wanted[: len(message)] = message
-    wanted = wanted.reshape(p.segments, p.bits)
     out = np.empty_like(cover_bits)
-    if not p.segments:
-        return out
-    block, columns, starts = _block_map(p)
-    ends = np.zeros(p.length, dtype=bool)
-    ends[starts[1:] - 1] = True
-    for first in range(0, p.segments, _BATCH):
-        part = slice(first, min(first + _BATCH, p.segments))
-        out[part] = _viterbi(cover_bits[part], costs[part], wanted[part], p.height,
-                             columns, block, ends).T
+
+    def gather(lanes: slice) -> tuple[np.ndarray, np.ndarray]:
+        return cover_bits[lanes].T, costs[lanes].T
+
+    for lanes, stego in embed_batches(p, message, gather):
+        out[lanes] = stego.T
     return out
 
 
-def _viterbi(cover_bits: np.ndarray, costs: np.ndarray, wanted: np.ndarray, height: int,
+def batch_size(p: Plan, batches: int = 1) -> int:
+    """Segments per Viterbi batch: at most ``_BATCH``, fewer for long segments so that a
+    batch's decisions stay within ``_DECISION_BYTES``, and few enough to make at least
+    ``batches`` batches where there are that many segments."""
+    fit = _DECISION_BYTES * 8 // max(p.length << p.height, 1)
+    return int(min(_BATCH, max(8, fit // 8 * 8), max(1, -(-p.segments // batches))))
+
+
+def embed_batches(p: Plan, message: np.ndarray, gather, batches: int = 1):
+    """:func:`embed` a batch of segments at a time (at least ``batches`` batches where there
+    are that many segments), for covers too large to hold whole, or for a writer that
+    changes the costs of the later segments by the changes made in the earlier ones.
+
+    ``gather(lanes)`` returns the cover bits and costs of the segments ``lanes`` (a slice),
+    each an array of shape (length, segments in the batch); it is called for a batch after
+    the previous batch was yielded. Yields ``(lanes, stego bits)``, the stego bits in the
+    same shape, uint8.
+    """
+    if not p.segments:
+        return
+    wanted = np.zeros(p.segments * p.bits, dtype=np.uint8)
+    wanted[: len(message)] = message
+    wanted = wanted.reshape(p.segments, p.bits)
+    block, columns, starts = _block_map(p)
+    ends = np.zeros(p.length, dtype=bool)
+    ends[starts[1:] - 1] = True
+    step = batch_size(p, batches)
+    for first in range(0, p.segments, step):
+        lanes = slice(first, min(first + step, p.segments))
+        bits, costs = gather(lanes)
+        yield lanes, _viterbi(bits, costs, wanted[lanes], p.height, columns, block, ends)
+
+
+def _viterbi(bits: np.ndarray, costs: np.ndarray, wanted: np.ndarray, height: int,
              columns: np.ndarray, block: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """One batch of segments: the forward pass keeps a decision per state and value, the
-    backward pass follows the cheapest path. Returns the stego bits, (length, segments)."""
+    """One batch of segments, ``bits`` and ``costs`` of shape (length, segments): the forward
+    pass keeps a decision bit per state and value (packed, 8 segments a byte), the backward
+    pass follows the cheapest path. Returns the stego bits, (length, segments)."""
     states = 1 << height
-    length, count = cover_bits.shape[1], cover_bits.shape[0]
-    bits_t = np.ascontiguousarray(cover_bits.T)
-    to_one = np.array(costs.T, dtype=np.uint16, order="C")  # cost of y = 1 where x = 0...
-    to_zero = to_one * bits_t  # ...and of y = 0 where x = 1
+    length, count = bits.shape
+    bits = np.ascontiguousarray(bits, dtype=np.uint16)
+    to_one = np.array(costs, dtype=np.uint16, order="C")  # cost of y = 1 where x = 0...
+    to_zero = to_one * bits  # ...and of y = 0 where x = 1
     to_one -= to_zero
+    del bits
     wanted_t = np.ascontiguousarray(wanted.T).astype(bool)
-    decisions = np.empty((length, states, count), dtype=bool)  # y = 1 on the best path
+    decisions = np.empty((length, states, -(-count // 8)), dtype=np.uint8)  # y = 1 on the path
     cost = np.full((states, count), _INF, dtype=np.uint16)
     cost[0] = 0
     stay, move = np.empty_like(cost), np.empty_like(cost)
+    took_one = np.empty(cost.shape, dtype=bool)
     # ``cost`` seen with state s at s ^ column: the axes of the column's set bits reversed
     # (axis ``j`` of the (2, ..., 2, count) shape is state bit ``height - 1 - j``)
     cube = cost.reshape((2,) * height + (count,))
@@ -180,7 +212,8 @@ def _viterbi(cover_bits: np.ndarray, costs: np.ndarray, wanted: np.ndarray, heig
     for i in range(length):
         np.add(cost, to_zero[i], out=stay)  # y = 0
         np.add(partners[int(columns[i])], to_one[i], out=moved)  # y = 1: from s ^ column
-        np.less(move, stay, out=decisions[i])
+        np.less(move, stay, out=took_one)
+        decisions[i] = np.packbits(took_one, axis=1, bitorder="little")
         np.minimum(stay, move, out=cost)
         if ends[i]:  # keep the states whose low bit is the message bit, then shift
             kept = np.where(wanted_t[block[i]], cost[1::2], cost[0::2])
@@ -189,11 +222,12 @@ def _viterbi(cover_bits: np.ndarray, costs: np.ndarray, wanted: np.ndarray, heig
             cost[half:] = _INF
     state = cost.argmin(axis=0).astype(np.int64)  # backward, from the cheapest end
     lanes = np.arange(count)
+    byte, shift = lanes >> 3, (lanes & 7).astype(np.uint8)
     out = np.empty((length, count), dtype=np.uint8)
     for i in range(length - 1, -1, -1):
         if ends[i]:
             state = (state << 1) | wanted_t[block[i]]
-        took = decisions[i, state, lanes]
+        took = (decisions[i, state, byte] >> shift) & 1
         out[i] = took
         state ^= columns[i] * took
     return out
