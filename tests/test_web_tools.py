@@ -219,7 +219,7 @@ def test_a_file_too_large_for_the_cover(client):
                       "payload": ("blob.bin", np.random.default_rng(2).bytes(9000),
                                   "application/octet-stream")})
     assert page.status_code == 400
-    assert "at 1 bit(s) per channel" in errors(page)[0]
+    assert "at 1 bit per value" in errors(page)[0]
 
 
 def test_a_request_over_the_size_limit_is_refused(private_home):
