@@ -58,15 +58,20 @@ def _save(pixels: np.ndarray, path: Path) -> None:
 
 
 BAD = ("truncated.png", "notes.png", "deep/float.tiff")
+SIXTEEN = "set1/img04.png"
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
-    """57 good images (PNG, JPEG, grey and colour, in subfolders) and 3 bad files."""
+    """57 good images (PNG, JPEG, grey and colour, one with 16 bits per value, in
+    subfolders) and 3 bad files."""
     root = tmp_path_factory.mktemp("batch") / "photos"
     for i, pixels in enumerate(_crops(57, seed=21)):
         suffix = ".jpg" if i % 7 == 3 and pixels.shape[2] == 3 else ".png"
         _save(pixels, root / f"set{i % 3}" / f"img{i:02d}{suffix}")
+    grey = _crops(57, seed=21)[4][..., 0]  # camera: converted to 8 bits with a notice
+    Image.fromarray(grey.astype(np.uint16) * 257).save(root / SIXTEEN)
+    assert Image.open(root / SIXTEEN).mode.startswith("I;16")
     _save(photo("coffee")[:100, :100], root / "truncated.png")
     data = (root / "truncated.png").read_bytes()
     (root / "truncated.png").write_bytes(data[: len(data) // 2])
@@ -97,6 +102,7 @@ def test_embed_extract_analyze_a_folder_with_bad_files(tmp_path, folder):
         relative = Path(path).relative_to(folder).with_suffix(".png")
         assert row["output"] == str(out / relative) and Path(row["output"]).is_file()
         assert row["payload_bytes"] == len(MESSAGE) and row["psnr"] > 50
+    assert "16 bits per value" in " ".join(rows[str(folder / SIXTEEN)]["notices"])
     for name in BAD:
         row = rows[str(folder / name)]
         assert row["status"] == "failed" and row["error"]["kind"] == "input", row
