@@ -195,3 +195,14 @@ def test_v1_layout_is_unchanged():
     """The shipped model's frames: 20 bytes, 39 parity bytes, 37 erasures at most."""
     assert (V1.capacity, V1.nsym, V1.max_erasures) == (20, 39, 37)
     assert (CAPACITY, RAW_BITS, encode, decode) == (20, 512, V1.encode, V1.decode)
+
+
+def test_a_new_framing_keeps_its_spare_parity_out_of_the_search():
+    """A framing built here, not at import: 26 unreadable bytes of 27 parity bytes, with 4
+    spare, are no message (the search stops at 23 erasures)."""
+    strict = Framing(WIDE.tag, RAW_BITS, 32, spare=4)
+    assert strict.max_erasures == 23
+    logits = wide_logits(b"spare")
+    logits[: 26 * 8] = np.nan
+    with pytest.raises(NoPayloadError):
+        strict.decode(logits)

@@ -114,3 +114,31 @@ def test_sizes_beyond_one_codeword_are_refused_with_the_limit():
     assert len(code.encode(bytes(245))) == 255
     with pytest.raises(ValueError, match=r"^at most 245 data bytes per codeword$"):
         code.encode(bytes(246))
+
+
+def test_a_full_length_word_is_corrected():
+    # 255 bytes is the longest word of GF(2^8): the longest the decoder must take.
+    code = ReedSolomonCode(10)
+    word = code.encode(bytes(range(245)))
+    damaged = bytearray(word)
+    for p in (0, 100, 254):
+        damaged[p] ^= 0xA5
+    damaged[7] = damaged[200] = 0
+    assert code.decode(bytes(damaged), [7, 200]) == word
+    assert word in list(code.decode_growing(bytes(damaged), [7, 200]))
+
+
+def test_a_word_longer_than_the_field_allows_is_refused():
+    # A leading zero byte leaves the syndromes at zero, but 256 bytes is no codeword.
+    code = ReedSolomonCode(10)
+    word = b"\0" + code.encode(bytes(range(245)))
+    assert not any(code.syndromes(word))
+    assert code.decode(word) is None
+    assert list(code.decode_growing(word, [1, 2])) == []
+
+
+def test_a_repeated_erasure_is_refused_even_on_a_clean_codeword():
+    code = ReedSolomonCode(8)
+    word = code.encode(b"stegokit")
+    assert code.decode(word, [3, 3]) is None
+    assert list(code.decode_growing(word, [3, 3])) == []
