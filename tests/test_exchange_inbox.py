@@ -205,3 +205,30 @@ def test_removing_an_arrival_deletes_row_and_file(inbox):
     inbox.remove(arrival)
     assert inbox.arrivals("bob@example.org") == []
     assert not arrival.path.exists()
+
+
+def test_the_first_uploads_to_a_new_inbox_may_come_together(tmp_path):
+    # SQLite refuses ("database is locked", no waiting) connections that race to turn a
+    # fresh file into WAL mode; with that race a trial fails about one time in fifteen
+    for trial in range(300):
+        root = tmp_path / f"inbox-{trial}"
+        root.mkdir(mode=0o700)
+        start = threading.Barrier(3)
+        failures: list[Exception] = []
+
+        def open_inbox(root: Path = root, start: threading.Barrier = start,
+                       failures: list[Exception] = failures) -> None:
+            start.wait()
+            try:
+                Inbox(root)
+            except InboxDamaged as exc:
+                failures.append(exc)
+
+        threads = [threading.Thread(target=open_inbox) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert failures == [], f"trial {trial}"
+        assert stray_files(root) == []
+    assert Inbox(root).receive("bob@example.org", None, png_bytes()).size > 0

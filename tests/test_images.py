@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import types
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,22 @@ def test_every_lossless_format_round_trips(tmp_path, suffix, mode):
     result.save(out)
     assert stegokit.extract_text(out).text == message
     assert images.load(out).mode == mode
+
+
+@pytest.mark.parametrize("pillow_encoder", [True, False])
+@pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA"])
+def test_loaded_pixels_are_pillows_exactly(tmp_path, monkeypatch, mode, pillow_encoder):
+    # odd sizes, and wider than one of the encoder's chunks (65,536 bytes)
+    rng = np.random.default_rng(len(mode))
+    shape = (37, 9001) if mode == "L" else (301, 5003)
+    expected = rng.integers(0, 256, (*shape, len(mode)), dtype=np.uint8)
+    path = tmp_path / f"{mode}.png"
+    Image.fromarray(expected[:, :, 0] if mode == "L" else expected, mode).save(path)
+    if not pillow_encoder:  # as with a Pillow without the (non-public) encoder interface
+        without = types.ModuleType("PIL.Image")
+        without.__dict__.update({k: v for k, v in vars(Image).items() if k != "_getencoder"})
+        monkeypatch.setattr(images, "Image", without)
+    np.testing.assert_array_equal(images.load(path).pixels, expected)
 
 
 @pytest.mark.parametrize("suffix", [".jpg", ".jpeg", ".JPG"])

@@ -33,6 +33,26 @@ def test_sweeps_agree_with_positions():
         assert np.all(np.diff(values) > 0)  # memory order
 
 
+@pytest.mark.parametrize("blocks", [1, 3, 1000, 70001, 564984])
+def test_first_columns_agree_with_the_whole_order(blocks):
+    whole = Order(blocks, b"c" * 32)
+    for count in sorted({0, 1, min(7, blocks), blocks // 3, blocks - 1, blocks}):
+        # a fresh order enciphers only the columns asked for; a built one reads its arrays
+        for sequence in (Order(blocks, b"c" * 32), whole):
+            found, columns, offsets = sequence.first_columns(count)
+            expected = np.flatnonzero(whole.column < count)
+            assert np.array_equal(found, expected)
+            assert np.array_equal(columns, whole.column[expected])
+            assert np.array_equal(offsets, whole.offset[expected])
+    # the first sweep's part, as a short message's header reads it, without the arrays
+    fresh = Order(blocks, b"c" * 32)
+    for (positions, values), (whole_positions, whole_values) in zip(
+            fresh.layout(min(blocks, 120)), whole.layout(min(blocks, 120)), strict=True):
+        assert np.array_equal(positions, whole_positions)
+        assert np.array_equal(values, whole_values)
+    assert "_by_block" not in fresh.__dict__ or blocks <= 120
+
+
 def test_keys_give_unrelated_orders():
     fixed, keyed = Order(5000).take(5000 * BLOCK), Order(5000, bytes(32)).take(5000 * BLOCK)
     assert np.mean(fixed == keyed) < 0.01

@@ -52,6 +52,10 @@ def test_plain_embed_and_extract_load_no_neural_keyring_or_rich(tmp_path, cover_
     # Embedding opens the keyring only to note the embed in a logged-in user's history.
     assert not embedded & {"rich", *NEURAL, *KEYRING_AND_MAIL - {"sqlite3"}, *ANALYSIS}
     assert not extracted & {"rich", *NEURAL, *KEYRING_AND_MAIL, *ANALYSIS}
+    # the other commands are not even built: their modules stay unloaded
+    assert not extracted & {f"stegokit.cli.{name}" for name in
+                            ("analyze", "batch", "capacity", "demo", "exchange", "image",
+                             "mail", "serve", "users")}
     assert "stegokit.codecs.lsb" in extracted  # the check above ran a real extraction
 
 

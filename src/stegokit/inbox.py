@@ -17,8 +17,9 @@ An upload streams into a temporary file in the recipient's folder while its SHA-
 computed and its size bounded; then, inside one SQLite write transaction that also checks
 the recipient's quota (:class:`Limits`), the file is renamed into place and its row added.
 A row therefore always has its file; a failure at any point removes the temporary file.
-The index is in WAL mode with a busy timeout, so concurrent uploads (threads or processes)
-are each stored or refused whole.
+The index is in WAL mode from its creation (made under a temporary name, then linked into
+place) and has a busy timeout, so concurrent uploads (threads or processes), even the first
+ones to a new inbox, are each stored or refused whole.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ FOLDER_NAME = "inbox"
 INDEX_NAME = "index.db"
 BUSY_TIMEOUT_S = 30.0
 _TEMP_PREFIX = ".incoming-"
-_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "BMP": "bmp", "TIFF": "tif", "WEBP": "webp",
                "GIF": "gif"}
 #: Longest sender address kept (RFC 5321's path limit); longer ones are refused.
@@ -234,10 +234,7 @@ class Inbox:
         if self._index.is_symlink():
             raise InboxDamaged(f"{self._index}: is a symbolic link; refusing to use it")
         if not self._index.exists():
-            try:
-                os.close(os.open(self._index, os.O_WRONLY | os.O_CREAT | _NO_FOLLOW, 0o600))
-            except OSError as exc:
-                raise self._damaged(exc.strerror) from None
+            self._create_index()
         try:
             db = sqlite3.connect(self._index, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except sqlite3.Error as exc:
@@ -250,6 +247,30 @@ class Inbox:
             raise self._damaged(exc) from None
         finally:
             db.close()
+
+    def _create_index(self) -> None:
+        """Make the index, already in WAL mode, under a temporary name, then link it into
+        place (unless another upload did first). The first uploads to a new inbox often come
+        together, and SQLite answers "database is locked", without waiting, to connections
+        that race to turn a fresh file into WAL mode."""
+        fd, temp = _make_temp(self.root)
+        os.close(fd)
+        try:
+            db = sqlite3.connect(temp, isolation_level=None)
+            try:
+                db.execute("PRAGMA journal_mode = WAL")
+                self._migrate(db)
+            finally:
+                db.close()
+            os.link(temp, self._index)
+        except FileExistsError:
+            pass
+        except sqlite3.Error as exc:
+            raise self._damaged(exc) from None
+        except OSError as exc:
+            raise self._damaged(exc.strerror) from None
+        finally:
+            os.unlink(temp)
 
     def _migrate(self, db: sqlite3.Connection) -> None:
         (version,) = db.execute("PRAGMA user_version").fetchone()

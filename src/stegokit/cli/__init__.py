@@ -4,26 +4,86 @@
 one line on stderr and its exit code (see :class:`ExitStatus`), and under ``--json`` also
 into ``{"error": {"code", "kind", "message"}}`` on stdout (usage errors too).
 ``--debug`` or ``STEGOKIT_DEBUG=1`` shows the traceback instead.
+
+Subcommands are loaded when named (:data:`COMMANDS`): ``stegokit extract-text`` imports and
+builds that command only, not the fifteen others and their options.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
+from collections.abc import Iterator, Mapping
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from .. import __version__
 from ..errors import StegokitError
 from ..reports import error_kind, error_object
-from . import analyze, batch, capacity, demo, exchange, image, serve, text
 from .common import ExitStatus, error_line, error_message, print_json, wants_json
-from .mail import app as mail_app
-from .users import app as history_app
-from .users import contact_app, user_app
 
 _JSON = "stegokit.json"
+_MARKUP = "markdown"  # help paragraphs reflow to the terminal's width
+
+#: Every subcommand, in the order ``--help`` lists them: its module in this package and the
+#: Typer app there that holds it. A group's app is the group; other apps may hold several.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("demo", "app"),
+    "embed-text": ("text", "app"),
+    "extract-text": ("text", "app"),
+    "capacity": ("capacity", "app"),
+    "analyze": ("analyze", "app"),
+    "hide-image": ("image", "app"),
+    "reveal-image": ("image", "app"),
+    "user": ("users", "user_app"),
+    "contact": ("users", "contact_app"),
+    "history": ("users", "app"),
+    "mail": ("mail", "app"),
+    "send": ("exchange", "app"),
+    "inbox": ("exchange", "app"),
+    "batch": ("batch", "app"),
+    "serve": ("serve", "app"),
+}
+_GROUPS = {"user", "contact", "batch"}
+
+
+def _load(name: str) -> TyperCommand | TyperGroup:
+    """Import and build the subcommand ``name``, with the root's help style."""
+    module, attribute = COMMANDS[name]
+    holder = getattr(importlib.import_module(f".{module}", __name__), attribute)
+    group = typer.main.get_group(holder)
+    command = group if name in _GROUPS else group.commands[name]
+    command.name = name
+    _set_markup(command)
+    return command
+
+
+def _set_markup(command: TyperCommand | TyperGroup) -> None:
+    command.rich_markup_mode = _MARKUP
+    for child in getattr(command, "commands", {}).values():
+        _set_markup(child)
+
+
+class _Subcommands(Mapping):
+    """The root's subcommands by name, each built the first time it is looked up."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, TyperCommand | TyperGroup] = {}
+
+    def __getitem__(self, name: str) -> TyperCommand | TyperGroup:
+        if name not in COMMANDS:
+            raise KeyError(name)
+        if name not in self._built:
+            self._built[name] = _load(name)
+        return self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(COMMANDS)
+
+    def __len__(self) -> int:
+        return len(COMMANDS)
 
 
 def _debugging(ctx: typer.Context) -> bool:
@@ -39,7 +99,12 @@ def _fail(ctx: typer.Context, code: int, kind: str, message: str) -> None:
 
 
 class _Guarded(TyperGroup):
-    """A group that maps errors raised by any subcommand to exit codes."""
+    """A group that maps errors raised by any subcommand to exit codes, and loads each
+    subcommand when it is named."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.commands = _Subcommands()
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         ctx.meta[_JSON] = wants_json(args)  # the whole command line, subcommands included
@@ -79,7 +144,7 @@ app = typer.Typer(
     cls=_Guarded,
     name="stegokit",
     no_args_is_help=True,
-    rich_markup_mode="markdown",  # help paragraphs reflow to the terminal's width
+    rich_markup_mode=_MARKUP,
     pretty_exceptions_show_locals=False,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -103,19 +168,6 @@ def _root(
     Exit codes: 0 success, 1 error, 2 usage, 3 no hidden message, 4 authentication failed.
     """
 
-
-app.add_typer(demo.app)
-app.add_typer(text.app)
-app.add_typer(capacity.app)
-app.add_typer(analyze.app)
-app.add_typer(image.app)
-app.add_typer(user_app, name="user")
-app.add_typer(contact_app, name="contact")
-app.add_typer(history_app)
-app.add_typer(mail_app)
-app.add_typer(exchange.app)
-app.add_typer(batch.app)
-app.add_typer(serve.app)
 
 
 def _terminate(signum, frame) -> None:

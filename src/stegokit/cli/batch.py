@@ -15,8 +15,8 @@ import typer
 
 from ..errors import InputError
 from .common import AskPassphrase, Force, MaxPayload, PassphraseFile, error_line, notice
+from .keys import OpenAsOption, ToOption, opening_secrets, sealing_secrets
 from .text import FindMethod, FindMethodOption, Method, check_neural_options
-from .users import OpenAsOption, ToOption, opening_secrets, sealing_secrets
 
 if TYPE_CHECKING:
     from ..batch import Run, Task

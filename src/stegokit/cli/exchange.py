@@ -11,7 +11,7 @@ from .. import reports
 from ..errors import InputError, OutputError
 from ..exchange import DEFAULT_TIMEOUT_S
 from .common import Force, JsonOut, console, escape, print_json, safe, working
-from .users import UserOption
+from .keys import UserOption
 
 if TYPE_CHECKING:
     from ..inbox import Arrival, Inbox

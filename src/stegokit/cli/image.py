@@ -25,9 +25,9 @@ from .common import (
     removed_metadata,
     safe,
 )
+from .keys import OpenAsOption, ToOption, opening_secrets, record_embed, sealing_secrets
 from .progress import showing
 from .text import check_output
-from .users import OpenAsOption, ToOption, opening_secrets, record_embed, sealing_secrets
 
 if TYPE_CHECKING:
     from .. import imageapi

@@ -22,7 +22,7 @@ from ..mail import (
     send,
 )
 from .common import Force, JsonOut, console, escape, print_json, refuse_overwriting_inputs, working
-from .users import SMTP_PASSWORD_ENV, read_password
+from .keys import SMTP_PASSWORD_ENV, read_password
 
 if TYPE_CHECKING:
     from ..keyring import Keyring, SmtpAccount, User

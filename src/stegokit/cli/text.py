@@ -27,8 +27,8 @@ from .common import (
     safe,
     show_text,
 )
+from .keys import OpenAsOption, ToOption, opening_secrets, record_embed, sealing_secrets
 from .progress import showing
-from .users import OpenAsOption, ToOption, opening_secrets, record_embed, sealing_secrets
 
 if TYPE_CHECKING:
     from ..container import Payload

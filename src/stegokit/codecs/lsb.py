@@ -553,14 +553,14 @@ def _read_few_groups(pixels: np.ndarray, carrier: Carrier, sequence: Order, size
     """:func:`_read_hamming` for a message in the first columns of the first band: the low
     bits of the blocks in those columns, in sweep order, give the groups' syndromes."""
     count = _slots(size, code)
-    blocks = np.flatnonzero(sequence.column < count)  # carrier blocks, in carrier order
+    blocks, columns, offsets = sequence.first_columns(count)  # in carrier order
     image = blocks if carrier.contiguous else carrier.blocks[blocks]
     values = carrier.value_flat((image * BLOCK)[:, None] + np.arange(BLOCK))
     low = pixels.reshape(-1)[values] & np.uint8(1)
     words = np.packbits(low, axis=1, bitorder="little").view("<u8").reshape(-1)
-    _swap_sweep_order(words, _swap_masks(sequence.offset[blocks]))
+    _swap_sweep_order(words, _swap_masks(offsets))
     symbols = np.empty(count, dtype=np.uint8)
-    symbols[sequence.column[blocks]] = _band_syndromes(words, 1, code)
+    symbols[columns] = _band_syndromes(words, 1, code)
     return _bytes(symbols, code, size)
 
 

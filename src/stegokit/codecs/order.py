@@ -13,7 +13,7 @@ memory order, which keeps a 12-megapixel image's reads and writes cache-friendly
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -65,25 +65,65 @@ def _feistel_permutation(size: int, stream: bytes):
 
 
 class Order:
-    """A keyed spread order over ``blocks * BLOCK`` values."""
+    """A keyed spread order over ``blocks * BLOCK`` values.
+
+    The whole permutation is built the first time :attr:`column` or :attr:`offset` is read;
+    :meth:`first_columns` serves a short message from the first columns alone.
+    """
 
     def __init__(self, blocks: int, key: bytes = FIXED_KEY):
         if blocks < 1:
             raise ValueError("an order needs at least one block")
         self.blocks = blocks
         bits = max(2, (blocks - 1).bit_length())
-        table_bytes = 4 * (ROUNDS << (bits - bits // 2))
-        stream = crypto.keystream(key, table_bytes + blocks)
-        offsets = np.frombuffer(stream, dtype=np.uint8, offset=table_bytes) % BLOCK
-        #: For each block (in value order): its column in a sweep, and its offset key (sweep
-        #: ``s`` visits value ``s ^ offset`` of the block). Column ``c`` is block ``perm[c]``.
-        self.column = np.empty(blocks, dtype=np.int64)
-        self.offset = np.empty(blocks, dtype=np.uint8)
+        self._table_bytes = 4 * (ROUNDS << (bits - bits // 2))
+        self._stream = crypto.keystream(key, self._table_bytes + blocks)
+        #: The offset key of the block in each column (sweep ``s`` visits value
+        #: ``s ^ key`` of the block).
+        self._column_offsets = np.frombuffer(self._stream, dtype=np.uint8,
+                                             offset=self._table_bytes) % BLOCK
+
+    @cached_property
+    def _by_block(self) -> tuple[np.ndarray, np.ndarray]:
+        column = np.empty(self.blocks, dtype=np.int64)
+        offset = np.empty(self.blocks, dtype=np.uint8)
         first = 0
-        for piece in _feistel_permutation(blocks, stream[:table_bytes]):  # perm[first:...]
-            self.column[piece] = np.arange(first, first + len(piece))
-            self.offset[piece] = offsets[first : first + len(piece)]
+        for piece in self._permutation():  # the blocks of columns first, first + 1, ...
+            column[piece] = np.arange(first, first + len(piece))
+            offset[piece] = self._column_offsets[first : first + len(piece)]
             first += len(piece)
+        return column, offset
+
+    @property
+    def column(self) -> np.ndarray:
+        """Each block's column in a sweep (in value order); column ``c`` is one block."""
+        return self._by_block[0]
+
+    @property
+    def offset(self) -> np.ndarray:
+        """Each block's offset key (in value order)."""
+        return self._by_block[1]
+
+    def _permutation(self):
+        return _feistel_permutation(self.blocks, self._stream[: self._table_bytes])
+
+    def first_columns(self, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(blocks, columns, offsets)`` of the blocks in columns ``0`` to ``count - 1``,
+        sorted by block, enciphering only as much of the permutation as they need."""
+        if not 0 <= count <= self.blocks:
+            raise ValueError(f"an order of {self.blocks} columns has no column {count - 1}")
+        if "_by_block" in self.__dict__:  # built already
+            blocks = np.flatnonzero(self.column < count)
+            return blocks, self.column[blocks], self.offset[blocks]
+        pieces, found = [], 0
+        for piece in self._permutation():
+            if found >= count:
+                break
+            pieces.append(piece)
+            found += len(piece)
+        in_column = np.concatenate(pieces)[:count] if pieces else np.empty(0, np.intp)
+        columns = np.argsort(in_column)
+        return in_column[columns], columns, self._column_offsets[columns]
 
     @property
     def size(self) -> int:
@@ -104,9 +144,8 @@ class Order:
         for index in range(full):
             yield index * self.blocks + self.column, starts + (index ^ self.offset)
         if rest:
-            blocks = np.flatnonzero(self.column < rest)
-            yield (full * self.blocks + self.column[blocks],
-                   starts[blocks] + (full ^ self.offset[blocks]))
+            blocks, columns, offsets = self.first_columns(rest)
+            yield full * self.blocks + columns, starts[blocks] + (full ^ offsets)
 
     def take(self, stop: int, start: int = 0) -> np.ndarray:
         """The value indices at positions ``start`` to ``stop - 1``, in position order."""
