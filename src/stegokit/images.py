@@ -301,13 +301,12 @@ def _pixels_of(image: Image.Image) -> np.ndarray:
     """
     width, height = image.size
     shape = (height, width, len(image.getbands()))
-    flat = np.frombuffer(bytearray(height * width * shape[2]), dtype=np.uint8)
-    pixels = flat.reshape(shape)
     try:
         encoder = Image._getencoder(image.mode, "raw", image.mode)
         encoder.setimage(image.im, (0, 0, width, height))
     except (AttributeError, TypeError):
         return np.asarray(image, dtype=np.uint8).reshape(shape)
+    flat = np.frombuffer(bytearray(height * width * shape[2]), dtype=np.uint8)
     filled, status = 0, 0
     while not status:
         _, status, chunk = encoder.encode(max(_CHUNK, width * 4))
@@ -315,7 +314,7 @@ def _pixels_of(image: Image.Image) -> np.ndarray:
         filled += len(chunk)
     if status < 0 or filled != flat.size:
         raise InputError(f"Pillow could not hand over the pixels (status {status})")
-    return pixels
+    return flat.reshape(shape)
 
 
 def _check_array(pixels: np.ndarray) -> np.ndarray:

@@ -169,7 +169,6 @@ def _root(
     """
 
 
-
 def _terminate(signum, frame) -> None:
     raise SystemExit(128 + signum)
 
